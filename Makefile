@@ -1,0 +1,45 @@
+# The two commands of the README: `make demo` and `make test`. Everything else serves them.
+SHELL := /bin/bash
+VENV ?= .venv
+PY313 := $(shell PYENV_VERSION=3.13.0 pyenv which python3.13 2>/dev/null || command -v python3.13)
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: venv test lint unit demo bench build chromium clean
+
+$(STAMP): pyproject.toml
+	@test -n "$(PY313)" || { echo "Python 3.13 not found (try: pyenv install 3.13.0)"; exit 1; }
+	test -x $(PY) || $(PY313) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@bash tests/browser/fetch_axe.sh
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/cfn-lint template.yaml
+
+unit: venv
+	$(VENV)/bin/pytest -q
+
+test: venv chromium lint
+	$(VENV)/bin/pytest -q
+
+demo: venv
+	$(VENV)/bin/danmarkskort demo --out out
+
+bench: venv
+	$(PY) bench/compute.py
+	@for b in bench/render.py bench/notify.py bench/chain.py; do test -f $$b && $(PY) $$b || true; done
+
+build: venv
+	PATH="$(dir $(PY313)):$$PATH" $(VENV)/bin/sam build
+	$(PY) bench/check_build_size.py .aws-sam/build
+
+clean:
+	rm -rf $(VENV) out .aws-sam .pytest_cache

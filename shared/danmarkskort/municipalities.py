@@ -1,0 +1,134 @@
+"""The registry of the 98 municipalities and how free-text instance names resolve to them.
+
+Sources spell names inconsistently (Århus/Aarhus, "X Kommune", Høje Taastrup), so matching
+is done on a normalised key; the facts themselves live in ``data/kommuner.csv``.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Literal
+
+NATIONAL_CODE = "000"
+NATIONAL_NAME = "Hele landet"
+
+
+@dataclass(frozen=True, slots=True)
+class Municipality:
+    code: str  # 3-digit kommunekode as text, e.g. "155"
+    name: str  # official name, e.g. "Dragør"
+    region_code: str
+    region: str
+
+    @property
+    def full_name(self) -> str:
+        """The name used in salutations and subjects, e.g. 'Dragør Kommune'."""
+        if self.code == "400":
+            return "Bornholms Regionskommune"
+        return f"{self.name} Kommune"
+
+    @property
+    def slug(self) -> str:
+        """ASCII-safe name for file names and URLs ('dragoer', 'hoeje-taastrup')."""
+        return slugify(self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """What an instance value in an extract stands for."""
+
+    kind: Literal["municipality", "excluded", "unknown"]
+    municipality: Municipality | None = None
+    excluded_as: str = ""  # region | faellesskab | ikke_kommune
+
+
+_TRANSLIT = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "é": "e", "ü": "u", "ö": "oe", "ä": "ae"})
+
+
+def slugify(text: str) -> str:
+    """Lower-case ASCII slug with Danish letters spelled out (æ→ae, ø→oe, å→aa)."""
+    text = text.lower().translate(_TRANSLIT)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+
+
+def name_key(text: str) -> str:
+    """Matching key: case, accents, 'Kommune', hyphens, spaces and aa/å do not matter."""
+    text = unicodedata.normalize("NFC", str(text)).strip().lower()
+    text = re.sub(r"\bkommune(s)?\b", " ", text)
+    return slugify(text).replace("-", "")
+
+
+def _data_rows(filename: str) -> list[dict[str, str]]:
+    raw = resources.files("danmarkskort").joinpath("data", filename).read_text(encoding="utf-8")
+    lines = [line for line in raw.splitlines() if line and not line.startswith("#")]
+    return list(csv.DictReader(lines, delimiter=";"))
+
+
+class Registry:
+    """Lookup of municipalities by code or (variant) name; built once per process."""
+
+    def __init__(self) -> None:
+        self.municipalities: list[Municipality] = []
+        self._by_code: dict[str, Municipality] = {}
+        self._by_key: dict[str, Municipality] = {}
+        for row in _data_rows("kommuner.csv"):
+            m = Municipality(row["kommunekode"], row["kommune"], row["regionskode"], row["region"])
+            self.municipalities.append(m)
+            self._by_code[m.code] = m
+            for variant in [m.name, *filter(None, row["varianter"].split("|"))]:
+                self._by_key[name_key(variant)] = m
+        self._excluded_codes: dict[str, str] = {}
+        self._excluded_keys: dict[str, str] = {}
+        for row in _data_rows("excluded_instances.csv"):
+            if row["kode"]:
+                self._excluded_codes[row["kode"]] = row["art"]
+            self._excluded_keys[name_key(row["navn"])] = row["art"]
+        self._cache: dict[str, Resolution] = {}
+
+    def __len__(self) -> int:
+        return len(self.municipalities)
+
+    def by_code(self, code: str) -> Municipality:
+        """The municipality with this 3-digit code; KeyError when there is none."""
+        return self._by_code[code]
+
+    def resolve(self, value: object) -> Resolution:
+        """Resolve a name, a code ('155', '0155', 155) or a variant to a municipality."""
+        text = "" if value is None else str(value).strip()
+        hit = self._cache.get(text)
+        if hit is None:
+            hit = self._cache[text] = self._resolve(text)
+        return hit
+
+    def _resolve(self, text: str) -> Resolution:
+        digits = text[:-2] if re.fullmatch(r"\d+\.0", text) else text
+        if digits.isdigit():
+            code = str(int(digits)) if int(digits) else digits
+            code = code.zfill(3)
+            if code in self._by_code:
+                return Resolution("municipality", self._by_code[code])
+            if code.lstrip("0") in self._excluded_codes:
+                return Resolution("excluded", excluded_as=self._excluded_codes[code.lstrip("0")])
+            return Resolution("unknown")
+        key = name_key(text)
+        if key in self._by_key:
+            return Resolution("municipality", self._by_key[key])
+        if key in self._excluded_keys:
+            return Resolution("excluded", excluded_as=self._excluded_keys[key])
+        if key.startswith("region"):
+            return Resolution("excluded", excluded_as="region")
+        if "faellesskab" in key:
+            return Resolution("excluded", excluded_as="faellesskab")
+        return Resolution("unknown")
+
+
+@cache
+def registry() -> Registry:
+    """The process-wide registry (the data file is read once)."""
+    return Registry()

@@ -107,7 +107,9 @@ def aws(aws_env: dict[str, str]) -> Iterator[Aws]:
             "Attributes"
         ]["QueueArn"]
         events.put_rule(
-            Name="capture-all", EventBusName=BUS, EventPattern=json.dumps({"source": ["danmarkskort"]})
+            Name="capture-all",
+            EventBusName=BUS,
+            EventPattern=json.dumps({"source": ["danmarkskort"]}),
         )
         events.put_targets(
             Rule="capture-all", EventBusName=BUS, Targets=[{"Id": "capture", "Arn": arn}]

@@ -76,9 +76,7 @@ class Mapping:
     def areas_for(self, lov: str, paragraf: object, aar: int) -> tuple[str, ...]:
         """Area slugs the provision counts in, in the file's order; () when none applies."""
         sections = parse_paragraph(paragraf)
-        return tuple(
-            dict.fromkeys(r.omraade for r in self.rules if r.applies(lov, aar, sections))
-        )
+        return tuple(dict.fromkeys(r.omraade for r in self.rules if r.applies(lov, aar, sections)))
 
 
 def parse_mapping(data: bytes, source: str = AREAS_FILE) -> Mapping:

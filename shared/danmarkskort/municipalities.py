@@ -47,7 +47,9 @@ class Resolution:
     excluded_as: str = ""  # region | faellesskab | ikke_kommune
 
 
-_TRANSLIT = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "é": "e", "ü": "u", "ö": "oe", "ä": "ae"})
+_TRANSLIT = str.maketrans(
+    {"æ": "ae", "ø": "oe", "å": "aa", "é": "e", "ü": "u", "ö": "oe", "ä": "ae"}
+)
 
 
 def slugify(text: str) -> str:

@@ -37,5 +37,6 @@ def parse_paragraph(label: object) -> tuple[str, ...]:
             found.append(m.group(1) + m.group(2))
         else:
             break  # trailing prose: stop at the first part that is not a section
-    return tuple(dict.fromkeys(str(int(re.match(r"\d+", p).group())) + p.lstrip("0123456789")
-                               for p in found))
+    return tuple(
+        dict.fromkeys(str(int(re.match(r"\d+", p).group())) + p.lstrip("0123456789") for p in found)
+    )

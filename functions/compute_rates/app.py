@@ -1,0 +1,65 @@
+"""compute_rates: an upload in incoming/ → figures (RatesComputed) or report (ExtractRejected)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from danmarkskort.adapters.bus import EventBus
+from danmarkskort.adapters.storage import Bucket
+from danmarkskort.compute_job import ComputeJob, upload_from_event
+from danmarkskort.settings import load_settings
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+# Results are kept for good; so is the memory of having computed them (about 13 months).
+IDEMPOTENCY_SECONDS = 400 * 24 * 3600
+
+
+@logger.inject_lambda_context(log_event=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    settings = load_settings().need("data_bucket", "event_bus", "state_table")
+    s3_event = S3EventBridgeNotificationEvent(event)
+    upload = upload_from_event(
+        s3_event.raw_event.get("detail") or {}, s3_event.raw_event.get("time")
+    )
+    config = IdempotencyConfig(
+        event_key_jmespath="extract_id", expires_after_seconds=IDEMPOTENCY_SECONDS
+    )
+    config.register_lambda_context(context)
+    store = DynamoDBPersistenceLayer(table_name=settings.state_table)
+    job = ComputeJob(
+        bucket=Bucket(settings.data_bucket),
+        bus=EventBus(settings.event_bus),
+        lav_n_threshold=settings.lav_n_threshold,
+        max_bytes=settings.max_extract_bytes,
+        once=lambda fn: idempotent_function(
+            data_keyword_argument="job", persistence_store=store, config=config
+        )(fn),
+    )
+    result = job.run(upload)
+    logger.set_correlation_id(result["extract_id"])
+    logger.info("extract handled", extra={"status": result["status"], "keys": result["keys"]})
+    _record_metrics(result)
+    return result
+
+
+def _record_metrics(result: dict[str, Any]) -> None:
+    if result["status"] == "rejected":
+        metrics.add_metric(name="Rejections", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="Problems", unit=MetricUnit.Count, value=result["problems"])
+    else:
+        metrics.add_metric(name="Publications", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="Warnings", unit=MetricUnit.Count, value=result["warnings"])

@@ -1,0 +1,194 @@
+"""compute_rates through its real handler under moto, with events shaped as EventBridge sends."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import uuid
+from pathlib import Path
+from types import SimpleNamespace
+from urllib.parse import quote_plus
+
+import pytest
+
+from tests.conftest import DATA_BUCKET, REPO, shared_path
+
+APP = REPO / "functions" / "compute_rates" / "app.py"
+
+
+def load_handler():
+    spec = importlib.util.spec_from_file_location("compute_rates_app", APP)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.handler
+
+
+def lambda_context() -> SimpleNamespace:
+    return SimpleNamespace(
+        function_name="compute_rates",
+        memory_limit_in_mb=1024,
+        invoked_function_arn="arn:aws:lambda:eu-north-1:123456789012:function:compute_rates",
+        aws_request_id=str(uuid.uuid4()),
+        get_remaining_time_in_millis=lambda: 300_000,
+    )
+
+
+def object_created(key: str, size: int = 100, *, encode: bool = False) -> dict:
+    """An S3 'Object Created' event as EventBridge delivers it."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": "123456789012",
+        "time": "2025-03-02T10:15:00Z",
+        "region": "eu-north-1",
+        "resources": [f"arn:aws:s3:::{DATA_BUCKET}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": DATA_BUCKET},
+            "object": {
+                "key": quote_plus(key, safe="/") if encode else key,
+                "size": size,
+                "etag": "d41d8cd98f00b204e9800998ecf8427e",
+                "sequencer": "00617F08299329D189",
+            },
+            "request-id": "N4N7GDK58NMKJ12R",
+            "requester": "123456789012",
+            "source-ip-address": "198.51.100.7",
+            "reason": "PutObject",
+        },
+    }
+
+
+CASES = (
+    "Sagsnummer;Afgørelseskommune;Bopælskommune;Lov;Paragraf;Afgørelse;Afgørelsesdato\n"
+    "24-1;Tårnby;Dragør;Serviceloven;§ 41;Stadfæstelse;2024-01-17\n"
+    "24-2;185;155;Barnets lov;§ 86;Hjemvisning;05-03-2024\n"
+    "24-3;Dragør Kommune;Dragør;Serviceloven;§ 83;ændret;21.06.2024\n"
+    "24-4;Region Hovedstaden;;Serviceloven;§ 107;stadfæstet;2024-02-01\n"
+)
+
+
+def upload(aws, key: str, body: bytes) -> None:
+    aws.s3.put_object(Bucket=DATA_BUCKET, Key=key, Body=body)
+
+
+@pytest.mark.parametrize("encode", [False, True], ids=["raw-key", "url-encoded-key"])
+def test_publishes_figures_for_a_danish_file_name(aws, encode):
+    key = "incoming/Udtræk 2024 – Dragør & Tårnby+ny.csv"
+    upload(aws, key, CASES.encode("cp1252"))
+    result = load_handler()(object_created(key, encode=encode), lambda_context())
+
+    assert result["status"] == "published"
+    ident = result["extract_id"]
+    assert aws.keys(DATA_BUCKET, f"extracts/{ident}/") == [
+        f"extracts/{ident}/Udtræk 2024 – Dragør & Tårnby+ny.csv"
+    ]
+    assert aws.keys(DATA_BUCKET, f"results/{ident}/") == [
+        f"results/{ident}/figures.csv",
+        f"results/{ident}/figures.json",
+        f"results/{ident}/validation.json",
+    ]
+    assert aws.keys(DATA_BUCKET, "rejected/") == []
+    doc = json.loads(
+        aws.s3.get_object(Bucket=DATA_BUCKET, Key=f"results/{ident}/figures.json")["Body"].read()
+    )
+    assert doc["extract_file"] == "Udtræk 2024 – Dragør & Tårnby+ny.csv"
+    social = {(f["kommunekode"]): f for f in doc["figures"] if f["omraade"] == "socialomraadet"}
+    assert social["185"]["realitetsbehandlede"] == 2  # the Dragør resident's case counts for Tårnby
+    assert social["155"]["aendret_ophaevet"] == 1
+    head = aws.s3.head_object(Bucket=DATA_BUCKET, Key=f"results/{ident}/figures.csv")
+    assert head["ContentType"] == "text/csv; charset=utf-8"
+    validation = json.loads(
+        aws.s3.get_object(Bucket=DATA_BUCKET, Key=f"results/{ident}/validation.json")["Body"].read()
+    )
+    assert [w["code"] for w in validation["warnings"]] == ["excluded_instance"]
+
+    emitted = aws.bus_events()
+    assert [e["detail-type"] for e in emitted] == ["RatesComputed"]
+    assert emitted[0]["source"] == "danmarkskort"
+    assert emitted[0]["detail"]["keys"]["figures_json"] == f"results/{ident}/figures.json"
+    assert emitted[0]["detail"]["years"] == [2024]
+
+
+def test_duplicate_delivery_and_reupload_do_nothing_twice(aws):
+    upload(aws, "incoming/a.csv", CASES.encode())
+    handler = load_handler()
+    event = object_created("incoming/a.csv")
+    first = handler(event, lambda_context())
+    stamp = aws.s3.head_object(Bucket=DATA_BUCKET, Key=first["keys"]["figures_json"])[
+        "LastModified"
+    ]
+    assert len(aws.bus_events()) == 1
+
+    second = handler(event, lambda_context())  # the same event delivered again
+    upload(aws, "incoming/a copy.csv", CASES.encode())  # the same bytes uploaded again
+    third = handler(object_created("incoming/a copy.csv"), lambda_context())
+
+    assert second["extract_id"] == third["extract_id"] == first["extract_id"]
+    assert aws.bus_events() == []
+    assert (
+        aws.s3.head_object(Bucket=DATA_BUCKET, Key=first["keys"]["figures_json"])["LastModified"]
+        == stamp
+    )
+    assert len(aws.keys(DATA_BUCKET, "extracts/")) == 1
+
+
+def test_rejected_extract_gets_report_and_publishes_nothing(aws):
+    bad = CASES.replace("Stadfæstelse", "Måske").replace("24-3;", "24-2;")
+    upload(aws, "incoming/forkert.csv", bad.encode())
+    result = load_handler()(object_created("incoming/forkert.csv"), lambda_context())
+
+    assert result["status"] == "rejected"
+    ident = result["extract_id"]
+    assert aws.keys(DATA_BUCKET, "results/") == []
+    assert aws.keys(DATA_BUCKET, f"extracts/{ident}/") == [f"extracts/{ident}/forkert.csv"]
+    report = json.loads(
+        aws.s3.get_object(Bucket=DATA_BUCKET, Key=f"rejected/{ident}/report.json")["Body"].read()
+    )
+    codes = {(e["code"], e["row"], e["value"]) for e in report["errors"]}
+    assert codes == {("unknown_outcome", 2, "Måske"), ("duplicate_case", 4, "24-2")}
+    text = (
+        aws.s3.get_object(Bucket=DATA_BUCKET, Key=f"rejected/{ident}/report.txt")["Body"]
+        .read()
+        .decode()
+    )
+    assert "AFVIST" in text and "række 2" in text
+    emitted = aws.bus_events()
+    assert [e["detail-type"] for e in emitted] == ["ExtractRejected"]
+    assert emitted[0]["detail"]["problems"] == 2
+
+
+def test_extract_over_the_size_limit_is_rejected_without_reading(aws, monkeypatch):
+    monkeypatch.setenv("MAX_EXTRACT_BYTES", "100")
+    upload(aws, "incoming/stor.csv", CASES.encode())
+    result = load_handler()(object_created("incoming/stor.csv"), lambda_context())
+    assert result["status"] == "rejected"
+    report = json.loads(
+        aws.s3.get_object(Bucket=DATA_BUCKET, Key=result["keys"]["report_json"])["Body"].read()
+    )
+    assert [e["code"] for e in report["errors"]] == ["too_large"]
+    assert aws.keys(DATA_BUCKET, f"extracts/{result['extract_id']}/")
+
+
+def test_event_outside_incoming_is_refused(aws):
+    upload(aws, "results/x/figures.json", b"{}")
+    with pytest.raises(ValueError, match="incoming/"):
+        load_handler()(object_created("results/x/figures.json"), lambda_context())
+    assert aws.bus_events() == []
+
+
+def test_malformed_event_names_what_is_missing(aws):
+    event = object_created("incoming/a.csv")
+    del event["detail"]["object"]
+    with pytest.raises(ValueError, match="object"):
+        load_handler()(event, lambda_context())
+
+
+def test_handed_out_example_extracts_compute(aws):
+    for name in ("example_cases.csv", "example_aggregated.csv"):
+        body = Path(shared_path("testdata", name)).read_bytes()
+        upload(aws, f"incoming/{name}", body)
+        result = load_handler()(object_created(f"incoming/{name}"), lambda_context())
+        assert result["status"] == "published", name

@@ -55,11 +55,11 @@ class Table:
 
 
 def header_key(text: object) -> str:
-    """Case-, accent- and separator-insensitive key: 'Ændring/Ophævelse' ~ 'andring_ophavelse'."""
+    """Case-, accent- and separator-insensitive key: 'Ændring/Ophævelse' ~ 'aendring ophaevelse'."""
     s = unicodedata.normalize("NFKC", str(text or "")).strip().lower()
     s = s.translate(str.maketrans({"æ": "ae", "ø": "oe", "å": "aa"}))
     s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode("ascii")
-    s = re.sub(r"[\s/._\-]+", "_", s).strip("_")
+    s = re.sub(r"[\s/._\-]+", "", s)
     # Senders drop the Danish letters in different ways ('Afgorelse', 'Aar', 'Andring').
     return s.replace("ae", "a").replace("oe", "o").replace("aa", "a")
 
@@ -191,7 +191,8 @@ def _read_csv(data: bytes, report: Report) -> Table | None:
     generic = [f"c{i}" for i in range(len(header))]
     try:
         frame = pd.read_csv(
-            io.StringIO(text),
+            io.BytesIO(data),
+            encoding=encoding,
             sep=sep,
             header=None,
             skiprows=1,
@@ -206,7 +207,11 @@ def _read_csv(data: bytes, report: Report) -> Table | None:
             engine="c",
         )
     except (pd.errors.ParserError, ValueError) as exc:
-        report.error("unreadable", f"Filen kan ikke læses som CSV: {exc}")
+        report.error(
+            "unreadable",
+            "Filen kan ikke læses som CSV; har alle rækker lige så mange felter som "
+            f"overskriften, og er anførselstegn lukket? (læserens besked: {exc})",
+        )
         return None
     frame = frame.rename(columns={generic[positions[n]]: n for n in names})[names]
     lines = pd.Series(frame.index.to_numpy() + 2, index=frame.index)
@@ -292,7 +297,7 @@ def _drop_blank_rows(table: Table) -> Table:
     blank = None
     for name in table.frame.columns:
         col = table.frame[name]
-        empty = col.astype(str).str.strip().eq("") if col.dtype != "category" else _blank_cat(col)
+        empty = col.eq("") if col.dtype != "category" else _blank_cat(col)
         blank = empty if blank is None else (blank & empty)
     if blank is not None and blank.any():
         table.frame = table.frame.loc[~blank]

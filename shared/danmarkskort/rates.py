@@ -30,8 +30,11 @@ def wilson_interval(
         denom = 1 + z * z / n
         centre = (p + z * z / (2 * n)) / denom
         half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-        low = np.where(n > 0, np.clip(centre - half, 0, 1) * 100, np.nan)
-        high = np.where(n > 0, np.clip(centre + half, 0, 1) * 100, np.nan)
+        # The bounds are exactly 0 and 100 at p = 0 and p = 1 (no floating-point 99.999…).
+        low = np.where(omgjort == 0, 0.0, np.clip(centre - half, 0, 1) * 100)
+        high = np.where(omgjort == n, 100.0, np.clip(centre + half, 0, 1) * 100)
+        low = np.where(n > 0, low, np.nan)
+        high = np.where(n > 0, high, np.nan)
     return low, high
 
 

@@ -56,6 +56,7 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
     listed: Counter[tuple[str, str]] = field(default_factory=Counter)
+    covered: Counter[tuple[str, str]] = field(default_factory=Counter)  # occurrences listed
     facts: dict[str, Any] = field(default_factory=dict)
 
     def add(self, problem: Problem, total: int = 1) -> None:
@@ -64,6 +65,7 @@ class Report:
         if self.listed[key] < self.cap_per_code:
             self.problems.append(problem)
             self.listed[key] += 1
+            self.covered[key] += total
         self.counts[key] += total
 
     def error(self, code: str, message: str, **where: Any) -> None:
@@ -148,8 +150,8 @@ class Report:
                 shown = [p for p in self.problems if (p.severity, p.code) == (sev, code)]
                 for p in shown:
                     lines.append(f"    {_where(p)}{p.message}")
-                if n > len(shown):
-                    lines.append(f"    … og {n - len(shown)} flere af samme slags.")
+                if n > self.covered[(sev, code)]:
+                    lines.append(f"    … og {n - self.covered[(sev, code)]} flere af samme slags.")
         return "\n".join(lines) + "\n"
 
 

@@ -154,12 +154,12 @@ def validate(table: Table, mapping: Mapping, report: Report, received: dt.date) 
         return None
 
     keep = codes != ""  # excluded instances (warned) drop out here
-    paragraf = table.frame["paragraf"].astype(str).str.strip().str.replace(r"\s+", " ", regex=True)
+    paragraf, _ = check.per_value("paragraf", lambda v: " ".join(v.split()))
     base = pd.DataFrame(
         {
             "kommunekode": pd.Categorical(codes[keep]),
             "lov": pd.Categorical(law_slugs[keep]),
-            "paragraf": pd.Categorical(paragraf.to_numpy()[keep]),
+            "paragraf": pd.Categorical(paragraf[keep]),
             "aar": years[keep].astype(np.int16),
         }
     )
@@ -224,7 +224,7 @@ def _case_rows(check: _Checker, received: dt.date) -> tuple[np.ndarray, np.ndarr
     frame = check.frame
     report = check.report
     # Sagsnummer: present and unique.
-    numbers = frame["sagsnummer"].astype(str).str.strip()
+    numbers = frame["sagsnummer"]  # compared as written: '24-1' and '24-1 ' are two numbers
     empty = numbers.eq("").to_numpy()
     label = check.table.headers["sagsnummer"]
     check.rows_error("missing_value", "sagsnummer", empty, lambda _v: f"Feltet «{label}» er tomt.")

@@ -640,8 +640,9 @@ def write_extract(
 
     CSV is streamed in blocks (a million rows take a few seconds and little memory). The
     line ending defaults to CRLF for cp1252 and utf-8-sig (what Windows tools write) and LF
-    for utf-8. XLSX (first sheet, write-only openpyxl) ignores encoding, sep and newline;
-    its counts and years are numbers and everything else is text, as in the CSV.
+    for utf-8. XLSX (first sheet, write-only openpyxl) ignores encoding, sep and newline and
+    holds what Excel would: dates as date cells, counts, years and numeric kommunekoder as
+    numbers, the rest as text.
     """
     codec, sep = _normalise(shape, fmt, encoding, sep)
     _check_args(years, cases_per_year)
@@ -681,10 +682,24 @@ def _write_xlsx(target: IO[bytes], shape: Shape, opts: dict[str, Any]) -> int:
         rows = generate_aggregated(**opts)
     n = 0
     for row in rows:
-        ws.append(list(row))
+        ws.append(_as_cells(row) if shape == "cases" else list(row))
         n += 1
     wb.save(target)
     return n
+
+
+def _as_cells(row: tuple[str, ...]) -> list[object]:
+    """A case row as Excel holds it: dates as date cells, numeric kommunekoder as numbers."""
+    cells: list[object] = list(row)
+    for i in (1, 2):
+        if row[i].isdigit():
+            cells[i] = int(row[i])
+    text = row[6]
+    if text[4] == "-":
+        cells[6] = date.fromisoformat(text)
+    else:
+        cells[6] = date(int(text[6:10]), int(text[3:5]), int(text[0:2]))
+    return cells
 
 
 def extract_bytes(

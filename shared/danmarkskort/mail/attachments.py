@@ -1,0 +1,236 @@
+"""A municipality's figures as spreadsheets (CSV and XLSX) for its council's agenda.
+
+The CSV follows Danish Excel (';' separator, decimal comma, UTF-8 with BOM so 'Dragør'
+opens intact); the XLSX holds real numbers. Text cells that start with '=', '+', '-', '@'
+(or a tab/CR) get a leading apostrophe so a spreadsheet never runs them as formulas:
+provision labels come from the extract, which we do not control. Numbers are written as
+numbers and are not text, so a negative change stays a number.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from danmarkskort.areas import Mapping
+from danmarkskort.figures import Figure, FiguresDoc, Provision
+from danmarkskort.municipalities import Municipality
+
+Cell = str | int | float | None
+CSV_TYPE = "text/csv; charset=utf-8"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str  # sheet name (max 31 characters)
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    percent_columns: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str  # ASCII only
+    content_type: str  # "maintype/subtype; charset=..." as it goes into the header
+    data: bytes
+
+
+def neutralise(value: Cell) -> Cell:
+    """Text that a spreadsheet would read as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def file_stem(kind: str, newest_year: int, municipality: Municipality) -> str:
+    """'omgoerelsesprocenter-2024-155-dragoer': ASCII, sortable, says what and whose."""
+    return f"{kind}-{newest_year}-{municipality.code}-{municipality.slug}"
+
+
+def figure_table(doc: FiguresDoc, kommunekode: str, mapping: Mapping) -> Table:
+    """Every year × area of the municipality, next to the country's rate."""
+    order = {slug: i for i, slug in enumerate(mapping.slugs)}
+    figures = sorted(
+        doc.for_municipality(kommunekode),
+        key=lambda f: (-f.aar, order.get(f.omraade, len(order)), f.omraade),
+    )
+    national = {(f.aar, f.omraade): f for f in doc.figures if f.is_national}
+    columns = (
+        "År",
+        "Område",
+        "Kommunekode",
+        "Kommune",
+        "Omgørelsesprocent",
+        "Realitetsbehandlede sager",
+        "Stadfæstet",
+        "Ændret/ophævet",
+        "Hjemvist",
+        "Afvist/henvist (indgår ikke)",
+        "95 %-konfidensinterval, nedre",
+        "95 %-konfidensinterval, øvre",
+        f"Få sager (under {doc.lav_n_threshold})",
+        "Ændring fra året før (procentpoint)",
+        "Hele landet: omgørelsesprocent",
+        "Hele landet: realitetsbehandlede sager",
+    )
+    rows = []
+    for f in figures:
+        land = national.get((f.aar, f.omraade))
+        rows.append(
+            (
+                f.aar,
+                _area_name(mapping, f.omraade),
+                f.kommunekode,
+                f.kommune,
+                _round(f.omgoerelsesprocent),
+                f.realitetsbehandlede,
+                f.stadfaestet,
+                f.aendret_ophaevet,
+                f.hjemvist,
+                f.afvist,
+                _round(f.ci_lav),
+                _round(f.ci_hoej),
+                "ja" if f.lav_n else "nej",
+                _round(f.aendring_pp),
+                _round(land.omgoerelsesprocent) if land else None,
+                land.realitetsbehandlede if land else None,
+            )
+        )
+    return Table("Områder", columns, tuple(rows), frozenset({4, 10, 11, 13, 14}))
+
+
+def provision_table(doc: FiguresDoc, kommunekode: str, mapping: Mapping) -> Table | None:
+    """Counts per legal provision, when the extract carried them; None otherwise."""
+    provisions: list[Provision] = [p for p in doc.provisions if p.kommunekode == kommunekode]
+    if not provisions:
+        return None
+    provisions.sort(key=lambda p: (-p.aar, p.lov, _paragraph_key(p.paragraf)))
+    columns = (
+        "År",
+        "Lov",
+        "Paragraf",
+        "Indgår i",
+        "Omgørelsesprocent",
+        "Realitetsbehandlede sager",
+        "Stadfæstet",
+        "Ændret/ophævet",
+        "Hjemvist",
+        "Afvist/henvist (indgår ikke)",
+    )
+    rows = []
+    for p in provisions:
+        n = p.stadfaestet + p.aendret_ophaevet + p.hjemvist
+        rate = 100.0 * (p.aendret_ophaevet + p.hjemvist) / n if n else None
+        rows.append(
+            (
+                p.aar,
+                p.lov,
+                p.paragraf,
+                ", ".join(_area_name(mapping, s) for s in p.omraader),
+                _round(rate),
+                n,
+                p.stadfaestet,
+                p.aendret_ophaevet,
+                p.hjemvist,
+                p.afvist,
+            )
+        )
+    return Table("Paragraffer", columns, tuple(rows), frozenset({4}))
+
+
+def source_table(doc: FiguresDoc) -> Table:
+    """Where the figures came from (the audit trail), as the workbook's last sheet."""
+    rows: tuple[tuple[Cell, ...], ...] = (
+        ("Udtræk", doc.extract_file),
+        ("Udtrækkets id (SHA-256)", doc.extract_id),
+        ("Modtaget", doc.received),
+        ("Programversion", doc.software_version),
+        ("Grænse for få sager", doc.lav_n_threshold),
+        (
+            "Omgørelsesprocent",
+            "(ændret/ophævet + hjemvist) / realitetsbehandlede × 100; afviste/henviste sager "
+            "indgår ikke",
+        ),
+    )
+    return Table("Om tallene", ("Felt", "Værdi"), rows)
+
+
+def to_csv(table: Table) -> bytes:
+    """Danish Excel's CSV: ';', decimal comma, UTF-8 with BOM, CRLF line ends."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([neutralise(c) for c in table.columns])
+    for row in table.rows:
+        writer.writerow([_csv_cell(c) for c in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def to_xlsx(tables: Sequence[Table]) -> bytes:
+    """One sheet per table; openpyxl is imported here only, so importing mail stays light."""
+    from openpyxl import Workbook  # lazy on purpose (cold start)
+    from openpyxl.cell import WriteOnlyCell
+
+    wb = Workbook(write_only=True)
+    for table in tables:
+        ws = wb.create_sheet(table.title[:31])
+        for i, name in enumerate(table.columns):
+            width = max(10, min(45, len(name) + 2))
+            ws.column_dimensions[_column_letter(i)].width = width
+        ws.append([neutralise(c) for c in table.columns])
+        for row in table.rows:
+            cells: list[object] = []
+            for i, value in enumerate(row):
+                value = neutralise(value)
+                if i in table.percent_columns and isinstance(value, float):
+                    cell = WriteOnlyCell(ws, value=value)
+                    cell.number_format = "0.0"
+                    cells.append(cell)
+                else:
+                    cells.append(value)
+            ws.append(cells)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def _csv_cell(value: Cell) -> Cell:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.1f}".replace(".", ",")
+    return neutralise(value)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def _area_name(mapping: Mapping, slug: str) -> str:
+    try:
+        return mapping.area(slug).navn
+    except KeyError:
+        return slug
+
+
+def _paragraph_key(label: str) -> tuple[int, str]:
+    match = re.search(r"\d+", label)
+    return (int(match.group()) if match else 10**6, label)
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def figures_of(doc: FiguresDoc, kommunekode: str, aar: int) -> list[Figure]:
+    """The municipality's figures of one year (helper for the body)."""
+    return [f for f in doc.figures if f.kommunekode == kommunekode and f.aar == aar]

@@ -45,12 +45,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         bus=EventBus(settings.event_bus),
         lav_n_threshold=settings.lav_n_threshold,
         max_bytes=settings.max_extract_bytes,
+        identified=logger.set_correlation_id,
         once=lambda fn: idempotent_function(
             data_keyword_argument="job", persistence_store=store, config=config
         )(fn),
     )
     result = job.run(upload)
-    logger.set_correlation_id(result["extract_id"])
     logger.info("extract handled", extra={"status": result["status"], "keys": result["keys"]})
     _record_metrics(result)
     return result
@@ -63,3 +63,5 @@ def _record_metrics(result: dict[str, Any]) -> None:
     else:
         metrics.add_metric(name="Publications", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name="Warnings", unit=MetricUnit.Count, value=result["warnings"])
+        metrics.add_metric(name="RowsRead", unit=MetricUnit.Count, value=result["rows"])
+        metrics.add_metric(name="Municipalities", unit=MetricUnit.Count, value=result["municipalities"])

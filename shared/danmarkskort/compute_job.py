@@ -78,6 +78,7 @@ class ComputeJob:
     lav_n_threshold: int
     max_bytes: int
     once: Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]] = lambda f: f
+    identified: Callable[[str], None] = lambda _ident: None  # e.g. the logger's correlation id
 
     def run(self, upload: Upload) -> dict[str, Any]:
         if upload.bucket != self.bucket.name or not upload.key.startswith(INCOMING_PREFIX):
@@ -87,6 +88,7 @@ class ComputeJob:
         size = self.bucket.size(key)
         data = None if size > self.max_bytes else self.bucket.get(key)
         ident = _streamed_id(self.bucket, key) if data is None else hashlib.sha256(data).hexdigest()
+        self.identified(ident)
         archived = archive(self.bucket, key, ident, data, received)
         job = {"extract_id": ident, "key": key, "archive": archived, "received": received}
         return self.once(self._process)(job=job, data=data, size=size)
@@ -127,6 +129,8 @@ class ComputeJob:
             "bucket": self.bucket.name,
             "keys": keys,
             "warnings": ev.report.n_warnings,
+            "rows": int(ev.report.facts.get("rows", 0)),
+            "municipalities": int(ev.report.facts.get("municipalities", 0)),
         }
         self.bus.emit(events.RATES_COMPUTED, detail)
         return {"status": "published", **detail}

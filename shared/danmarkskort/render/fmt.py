@@ -27,14 +27,14 @@ NBSP = "\u00a0"
 MINUS = "\u2212"
 
 
-def _round(value: float, decimals: int) -> Decimal:
+def round_half_up(value: float, decimals: int) -> Decimal:
     quantum = Decimal(1).scaleb(-decimals)
     return Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP)
 
 
 def number(value: float | int, decimals: int = 0) -> str:
     """1234.5 → '1.234,5'; thousands with '.', decimals with ','; a real minus sign."""
-    d = _round(float(value), decimals)
+    d = round_half_up(float(value), decimals)
     sign = MINUS if d < 0 else ""
     whole, _, frac = f"{abs(d):.{decimals}f}".partition(".")
     groups = []
@@ -57,7 +57,7 @@ def pp(value: float | None, decimals: int = 0, empty: str = "–") -> str:
     """A change in percentage points with its sign: '+4 procentpoint', '−2,5 procentpoint'."""
     if value is None:
         return empty
-    shown = _round(value, decimals)
+    shown = round_half_up(value, decimals)
     if shown == 0:
         return f"0{NBSP}procentpoint"
     sign = "+" if shown > 0 else ""
@@ -68,7 +68,7 @@ def pp_short(value: float | None, decimals: int = 0, empty: str = "–") -> str:
     """Compact change for tables and tooltips: '+4 pp'."""
     if value is None:
         return empty
-    shown = _round(value, decimals)
+    shown = round_half_up(value, decimals)
     if shown == 0:
         return f"±0{NBSP}pp"
     sign = "+" if shown > 0 else ""

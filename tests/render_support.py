@@ -1,0 +1,97 @@
+"""Test helper: a complete, consistent FiguresDoc without the compute step.
+
+Counts are random (seeded) but every derived field follows design §4: realitetsbehandlede is
+the sum, the rate is unrounded, the Wilson interval, lav_n by threshold, national records as
+Σ/Σ, aendring_pp against the previous year in the same document.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+from danmarkskort.figures import Figure, FiguresDoc, new_doc
+from danmarkskort.municipalities import NATIONAL_CODE, NATIONAL_NAME, registry
+
+AREAS = ("socialomraadet", "boernehandicap", "voksenhandicap")
+SMALL = {"825", "741", "492", "563", "155", "411"}
+
+
+def wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float] | None:
+    if n == 0:
+        return None
+    p = k / n
+    d = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / d
+    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return 100 * max(0.0, c - h), 100 * min(1.0, c + h)
+
+
+def figure(aar, omraade, code, name, s, a, h, af, threshold, prev_rate=None) -> Figure:
+    n = s + a + h
+    rate = 100.0 * (a + h) / n if n else None
+    ci = wilson(a + h, n)
+    return Figure(
+        aar=aar, omraade=omraade, kommunekode=code, kommune=name,
+        stadfaestet=s, aendret_ophaevet=a, hjemvist=h, afvist=af, realitetsbehandlede=n,
+        omgoerelsesprocent=rate, ci_lav=ci[0] if ci else None, ci_hoej=ci[1] if ci else None,
+        lav_n=n < threshold,
+        aendring_pp=(rate - prev_rate) if rate is not None and prev_rate is not None else None,
+    )
+
+
+def make_doc(
+    years: tuple[int, ...] = (2020, 2021, 2022, 2023, 2024),
+    seed: int = 7,
+    threshold: int = 20,
+    zero: tuple[tuple[int, str, str], ...] = ((2024, "voksenhandicap", "825"),),
+    extract_id: str = "ab" * 32,
+    names: dict[str, str] | None = None,
+) -> FiguresDoc:
+    rnd = random.Random(seed)
+    names = names or {}
+    figs: list[Figure] = []
+    prev: dict[tuple[str, str], float | None] = {}
+    size = {m.code: (3 if m.code in SMALL else rnd.choice([12, 25, 40, 60, 90, 160, 300]))
+            for m in registry().municipalities}
+    for aar in years:
+        for omraade in AREAS:
+            scale = {"socialomraadet": 1.0, "boernehandicap": 0.25, "voksenhandicap": 0.3}[omraade]
+            tot = [0, 0, 0, 0]
+            rows = []
+            for m in registry().municipalities:
+                if (aar, omraade, m.code) in zero:
+                    s = a = h = af = 0
+                else:
+                    n = max(0, int(rnd.gauss(size[m.code] * scale, size[m.code] * scale * 0.2)))
+                    p = min(0.9, max(0.05, rnd.gauss(0.36, 0.1)))
+                    omg = sum(rnd.random() < p for _ in range(n))
+                    a = sum(rnd.random() < 0.25 for _ in range(omg))
+                    h, s = omg - a, n - omg
+                    af = rnd.randint(0, max(1, n // 8))
+                name = names.get(m.code, m.name)
+                f = figure(aar, omraade, m.code, name, s, a, h, af, threshold,
+                           prev.get((omraade, m.code)))
+                prev[(omraade, m.code)] = f.omgoerelsesprocent
+                rows.append(f)
+                for i, v in enumerate((s, a, h, af)):
+                    tot[i] += v
+            nat = figure(aar, omraade, NATIONAL_CODE, NATIONAL_NAME, *tot, threshold,
+                         prev.get((omraade, NATIONAL_CODE)))
+            prev[(omraade, NATIONAL_CODE)] = nat.omgoerelsesprocent
+            figs.append(nat)
+            figs.extend(rows)
+    return new_doc(
+        extract_id=extract_id, extract_file="udtraek_2024.csv",
+        received="2025-06-02T08:15:00+00:00", figures=figs, provisions=[],
+        lav_n_threshold=threshold,
+    )
+
+
+def doc_without(doc: FiguresDoc, code: str) -> FiguresDoc:
+    return FiguresDoc(
+        extract_id=doc.extract_id, extract_file=doc.extract_file, received=doc.received,
+        software_version=doc.software_version,
+        figures=tuple(f for f in doc.figures if f.kommunekode != code),
+        lav_n_threshold=doc.lav_n_threshold, years=doc.years, areas=doc.areas,
+    )

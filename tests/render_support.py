@@ -32,9 +32,18 @@ def figure(aar, omraade, code, name, s, a, h, af, threshold, prev_rate=None) -> 
     rate = 100.0 * (a + h) / n if n else None
     ci = wilson(a + h, n)
     return Figure(
-        aar=aar, omraade=omraade, kommunekode=code, kommune=name,
-        stadfaestet=s, aendret_ophaevet=a, hjemvist=h, afvist=af, realitetsbehandlede=n,
-        omgoerelsesprocent=rate, ci_lav=ci[0] if ci else None, ci_hoej=ci[1] if ci else None,
+        aar=aar,
+        omraade=omraade,
+        kommunekode=code,
+        kommune=name,
+        stadfaestet=s,
+        aendret_ophaevet=a,
+        hjemvist=h,
+        afvist=af,
+        realitetsbehandlede=n,
+        omgoerelsesprocent=rate,
+        ci_lav=ci[0] if ci else None,
+        ci_hoej=ci[1] if ci else None,
         lav_n=n < threshold,
         aendring_pp=(rate - prev_rate) if rate is not None and prev_rate is not None else None,
     )
@@ -52,8 +61,10 @@ def make_doc(
     names = names or {}
     figs: list[Figure] = []
     prev: dict[tuple[str, str], float | None] = {}
-    size = {m.code: (3 if m.code in SMALL else rnd.choice([12, 25, 40, 60, 90, 160, 300]))
-            for m in registry().municipalities}
+    size = {
+        m.code: (3 if m.code in SMALL else rnd.choice([12, 25, 40, 60, 90, 160, 300]))
+        for m in registry().municipalities
+    }
     for aar in years:
         for omraade in AREAS:
             scale = {"socialomraadet": 1.0, "boernehandicap": 0.25, "voksenhandicap": 0.3}[omraade]
@@ -70,28 +81,43 @@ def make_doc(
                     h, s = omg - a, n - omg
                     af = rnd.randint(0, max(1, n // 8))
                 name = names.get(m.code, m.name)
-                f = figure(aar, omraade, m.code, name, s, a, h, af, threshold,
-                           prev.get((omraade, m.code)))
+                f = figure(
+                    aar, omraade, m.code, name, s, a, h, af, threshold, prev.get((omraade, m.code))
+                )
                 prev[(omraade, m.code)] = f.omgoerelsesprocent
                 rows.append(f)
                 for i, v in enumerate((s, a, h, af)):
                     tot[i] += v
-            nat = figure(aar, omraade, NATIONAL_CODE, NATIONAL_NAME, *tot, threshold,
-                         prev.get((omraade, NATIONAL_CODE)))
+            nat = figure(
+                aar,
+                omraade,
+                NATIONAL_CODE,
+                NATIONAL_NAME,
+                *tot,
+                threshold,
+                prev.get((omraade, NATIONAL_CODE)),
+            )
             prev[(omraade, NATIONAL_CODE)] = nat.omgoerelsesprocent
             figs.append(nat)
             figs.extend(rows)
     return new_doc(
-        extract_id=extract_id, extract_file="udtraek_2024.csv",
-        received="2025-06-02T08:15:00+00:00", figures=figs, provisions=[],
+        extract_id=extract_id,
+        extract_file="udtraek_2024.csv",
+        received="2025-06-02T08:15:00+00:00",
+        figures=figs,
+        provisions=[],
         lav_n_threshold=threshold,
     )
 
 
 def doc_without(doc: FiguresDoc, code: str) -> FiguresDoc:
     return FiguresDoc(
-        extract_id=doc.extract_id, extract_file=doc.extract_file, received=doc.received,
+        extract_id=doc.extract_id,
+        extract_file=doc.extract_file,
+        received=doc.received,
         software_version=doc.software_version,
         figures=tuple(f for f in doc.figures if f.kommunekode != code),
-        lav_n_threshold=doc.lav_n_threshold, years=doc.years, areas=doc.areas,
+        lav_n_threshold=doc.lav_n_threshold,
+        years=doc.years,
+        areas=doc.areas,
     )

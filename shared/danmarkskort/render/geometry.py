@@ -82,7 +82,9 @@ def parse_tilegrid(text: str, source: str = "tilegrid.csv") -> MapGeometry:
             code, label = row["kommunekode"].strip(), row["kort"].strip()
             col, rw = int(row["kolonne"]), int(row["raekke"])
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise GeometryError(f"{where}: needs kommunekode, kort, kolonne, raekke ({exc})") from exc
+            raise GeometryError(
+                f"{where}: needs kommunekode, kort, kolonne, raekke ({exc})"
+            ) from exc
         try:
             reg.by_code(code)
         except KeyError as exc:

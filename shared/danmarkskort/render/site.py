@@ -126,7 +126,11 @@ def environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(
-        pct=fmt.pct, pp=fmt.pp, pp_short=fmt.pp_short, num=fmt.number, sager=fmt.cases,
+        pct=fmt.pct,
+        pp=fmt.pp,
+        pp_short=fmt.pp_short,
+        num=fmt.number,
+        sager=fmt.cases,
         dato=fmt.long_date,
     )
     return env
@@ -265,12 +269,9 @@ class _Renderer:
                     "pattern": pattern,
                     "cls": cls.index if cls else -1,
                     "short": (
-                        "–" if f.omgoerelsesprocent is None
-                        else fmt.number(f.omgoerelsesprocent)
+                        "–" if f.omgoerelsesprocent is None else fmt.number(f.omgoerelsesprocent)
                     ),
-                    "tip": _tooltip(
-                        m.name, f, area.navn, remarks, self.doc.lav_n_threshold
-                    ),
+                    "tip": _tooltip(m.name, f, area.navn, remarks, self.doc.lav_n_threshold),
                     "has_remark": bool(remarks),
                 }
             )
@@ -292,9 +293,7 @@ class _Renderer:
 
     def _page(self, template: str, base: str, **ctx: Any) -> bytes:
         return (
-            self.env.get_template(template)
-            .render(**self.common, base=base, **ctx)
-            .encode("utf-8")
+            self.env.get_template(template).render(**self.common, base=base, **ctx).encode("utf-8")
         )
 
     def _snippet_base(self, depth_base: str) -> str:
@@ -318,8 +317,7 @@ class _Renderer:
                 elif it["f"].lav_n:
                     counts["lav_n"] += 1
             sections.append(
-                {"map": view, "nat": _figure_view(national), "prev_nat": prev_nat,
-                 "counts": counts}
+                {"map": view, "nat": _figure_view(national), "prev_nat": prev_nat, "counts": counts}
             )
         return self._page("aar.html", base, aar=aar, prev=prev, sections=sections)
 
@@ -346,9 +344,7 @@ class _Renderer:
                     "area": self.mapping.area(omraade),
                     "latest": rows[-1],
                     "rows": rows,
-                    "chart": trend_chart(
-                        [r["f"] for r in rows], [r["national"] for r in rows]
-                    ),
+                    "chart": trend_chart([r["f"] for r in rows], [r["national"] for r in rows]),
                     "remarks": self.remarks.for_municipality(m.code, self.latest, omraade),
                 }
             )
@@ -401,9 +397,7 @@ class _Renderer:
             "software_version": self.doc.software_version,
             "lav_n_threshold": self.doc.lav_n_threshold,
             "aar": aar,
-            "figures": [
-                {k: getattr(f, k) for k in f.__dataclass_fields__} for f in figs
-            ],
+            "figures": [{k: getattr(f, k) for k in f.__dataclass_fields__} for f in figs],
         }
         return csv_bytes, json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
 
@@ -429,8 +423,14 @@ def build_site(
     version = version or version_for(doc)
     published = published or datetime.now(UTC).isoformat(timespec="seconds")
     r = _Renderer(
-        doc, remarks=remarks, mapping=mapping, geometry=geometry, style=style,
-        site_url=site_url, version=version, published=published,
+        doc,
+        remarks=remarks,
+        mapping=mapping,
+        geometry=geometry,
+        style=style,
+        site_url=site_url,
+        version=version,
+        published=published,
     )
     vroot = f"{VERSION_PREFIX}{version}/"
     files: list[SiteFile] = []
@@ -449,11 +449,13 @@ def build_site(
         for omraade in r.ix.areas:
             both(
                 f"{aar}/kort/{omraade}.svg",
-                lambda b, aar=aar, o=omraade: r.snippet_svg(aar, o, b), SVG,
+                lambda b, aar=aar, o=omraade: r.snippet_svg(aar, o, b),
+                SVG,
             )
             both(
                 f"{aar}/kort/{omraade}.html",
-                lambda b, aar=aar, o=omraade: r.snippet_html(aar, o, b), HTML,
+                lambda b, aar=aar, o=omraade: r.snippet_html(aar, o, b),
+                HTML,
             )
         csv_bytes, json_bytes = r.open_data(aar)
         for path, body, ctype in (

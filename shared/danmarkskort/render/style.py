@@ -60,10 +60,14 @@ def parse_style(data: bytes, source: str = STYLE_FILE) -> MapStyle:
     for i, c in enumerate(raw):
         where = f"{source}: klasser[{i}]"
         if not isinstance(c, dict) or c.get("fra") != expected:
-            raise ConfigError(f"{where}: field 'fra' must be {expected} (classes must be contiguous)")
+            raise ConfigError(
+                f"{where}: field 'fra' must be {expected} (classes must be contiguous)"
+            )
         til = c.get("til")
         last = i == len(raw) - 1
-        if (til is None) != last or (til is not None and (not isinstance(til, int) or til <= expected)):
+        if (til is None) != last or (
+            til is not None and (not isinstance(til, int) or til <= expected)
+        ):
             raise ConfigError(f"{where}: field 'til' must rise, and be null only in the last class")
         for field in ("farve", "tekst"):
             if not isinstance(c.get(field), str) or not _COLOUR.match(c[field]):
@@ -74,8 +78,12 @@ def parse_style(data: bytes, source: str = STYLE_FILE) -> MapStyle:
         raise ConfigError(f"{source}: field 'klasser' needs at least two classes")
     for field in ("farve", "prik", "tekst"):
         if not isinstance(none.get(field), str) or not _COLOUR.match(none[field]):
-            raise ConfigError(f"{source}: ingen_sager: field '{field}' must be a colour like #1a2b3c")
-    return MapStyle(tuple(classes), none["farve"].lower(), none["prik"].lower(), none["tekst"].lower())
+            raise ConfigError(
+                f"{source}: ingen_sager: field '{field}' must be a colour like #1a2b3c"
+            )
+    return MapStyle(
+        tuple(classes), none["farve"].lower(), none["prik"].lower(), none["tekst"].lower()
+    )
 
 
 def load_style(source: ConfigSource) -> MapStyle:

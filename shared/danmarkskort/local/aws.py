@@ -70,6 +70,8 @@ class LocalAws:
     stand_ins: list[StandIn] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        # The template's SenderAddress stands for an identity verified in SES beforehand.
+        self.sender = self.stack.values.get("SenderAddress", self.sender)
         self._mock = mock_aws()
         self._env = environment(
             {

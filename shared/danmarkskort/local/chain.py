@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from danmarkskort import events
-from danmarkskort.local.aws import LocalAws
+from danmarkskort.local.aws import LOCAL_SENDER, LocalAws
 from danmarkskort.local.dispatcher import Dispatcher, Invocation, Notice
 from danmarkskort.local.template import Stack, load_stack
 
@@ -23,6 +23,12 @@ LOCAL_SITE_URL = "http://127.0.0.1:8000"
 OUTPUT_DIRS = ("results", "rejected", "site", "outbox")
 
 Progress = Callable[[str], None]
+
+
+def local_overrides(site_url: str) -> dict[str, str]:
+    """The only settings that differ from template.yaml locally: links point at `serve`, and
+    SES pacing (SEND_RATE, a deliberate sleep against the account's sending quota) is off."""
+    return {"SITE_URL": site_url, "SEND_RATE": "10000"}
 
 
 class ChainError(RuntimeError):
@@ -116,9 +122,7 @@ def run_chain(
     body = extract.read_bytes()
     if stack is None:
         root = find_root()
-        stack = load_stack(
-            root, {"SenderAddress": "omgoerelser@example.invalid", **(parameters or {})}
-        )
+        stack = load_stack(root, {"SenderAddress": LOCAL_SENDER, **(parameters or {})})
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     _clear(out)
@@ -146,7 +150,7 @@ def run_chain(
             clock.say(_describe(inv, produced))
 
         dispatcher = Dispatcher(
-            aws, log=log, overrides={"SITE_URL": site_url}, on_invocation=on_invocation
+            aws, log=log, overrides=local_overrides(site_url), on_invocation=on_invocation
         )
         t = time.perf_counter()
         upload_key = key or f"incoming/{extract.name}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import io
 import itertools
 import sys
 import time
@@ -25,6 +26,32 @@ _counter = itertools.count()
 
 # Locally there is no X-Ray daemon; the rest of the environment comes from template.yaml.
 LOCAL_ENV = {"POWERTOOLS_TRACE_DISABLED": "true"}
+
+
+class _LogSink(io.TextIOBase):
+    """stdout of the handlers, forwarded to the current run's log file.
+
+    Powertools loggers are process-wide (logging.getLogger(service)) and keep the stream they
+    were first given; a stable sink whose target changes per run keeps a second run in the
+    same process (tests, benchmarks) from writing into the first run's closed file.
+    """
+
+    target: TextIO | None = None
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if self.target is not None and not self.target.closed:
+            self.target.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        if self.target is not None and not self.target.closed:
+            self.target.flush()
+
+
+LOG_SINK = _LogSink()
 
 
 @dataclass
@@ -85,6 +112,7 @@ class Dispatcher:
     ) -> None:
         self.aws = aws
         self.log = log
+        LOG_SINK.target = log
         self.overrides = dict(overrides or {})
         self.on_invocation = on_invocation or (lambda _inv: None)
         self.functions: dict[str, FunctionSpec] = aws.stack.functions()
@@ -111,7 +139,7 @@ class Dispatcher:
         module: ModuleType = importlib.util.module_from_spec(module_spec)
         sys.path.insert(0, str(spec.code_dir))
         try:
-            with environment(self.env(spec)), contextlib.redirect_stdout(self.log):
+            with environment(self.env(spec)), contextlib.redirect_stdout(LOG_SINK):
                 sys.modules[name] = module
                 module_spec.loader.exec_module(module)
         finally:
@@ -140,7 +168,7 @@ class Dispatcher:
             )
             try:
                 fn = self.handler(spec.logical_id)
-                with environment(self.env(spec)), contextlib.redirect_stdout(self.log):
+                with environment(self.env(spec)), contextlib.redirect_stdout(LOG_SINK):
                     result = fn(event, context)
                 error = None
                 break

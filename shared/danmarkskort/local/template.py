@@ -111,8 +111,11 @@ class Stack:
             else:
                 raise TemplateError(f"template parameter {pname} has no default; give a value")
         self.values = values
-        self.resources: dict[str, dict[str, Any]] = self.template["Resources"]
         self._conditions: dict[str, bool] = {}
+
+    @property
+    def resources(self) -> dict[str, dict[str, Any]]:
+        return self.template["Resources"]
 
     # ------------------------------------------------------------------ resolution
     def resource(self, logical_id: str) -> dict[str, Any]:

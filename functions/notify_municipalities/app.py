@@ -8,6 +8,7 @@ resumes with the rest. The Lambda timeout must cover 98 mails at the sandbox rat
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -31,7 +32,9 @@ from danmarkskort.remarks import load_remark_book
 from danmarkskort.settings import load_settings
 
 logger = Logger()
-metrics = Metrics()
+# The template sets the namespace; the default keeps a run without it (a bare local
+# invocation) from failing at the very end, when the metrics are flushed.
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "Danmarkskort")
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -39,9 +42,7 @@ metrics = Metrics()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = load_settings().need("event_bus", "state_table", "sender")
     detail = EventBridgeEvent(event).detail
-    events.require(
-        detail, "extract_id", "figures_key", "links", detail_type=events.SITE_PUBLISHED
-    )
+    events.require(detail, "extract_id", "figures_key", "links", detail_type=events.SITE_PUBLISHED)
     extract_id = str(detail["extract_id"])
     logger.set_correlation_id(extract_id)
     data = Bucket(detail.get("data_bucket") or settings.data_bucket)

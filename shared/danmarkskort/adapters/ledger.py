@@ -65,11 +65,13 @@ class Ledger:
     table: str
     client: Any = None
     lease_seconds: float = LEASE_SECONDS
-    clock: Callable[[], float] = time.time
+    clock: Callable[[], float] | None = None  # default: _now (tests move it forward)
 
     def __post_init__(self) -> None:
         if self.client is None:
             self.client = boto3.client("dynamodb")
+        if self.clock is None:
+            self.clock = lambda: _now()
 
     @staticmethod
     def key(extract_id: str, kommunekode: str) -> dict[str, Any]:
@@ -171,9 +173,7 @@ class Ledger:
         item = self._get(extract_id, kommunekode)
         return _entry(kommunekode, item) if item else None
 
-    def _finish(
-        self, claim: Claim, status: str, update: str, values: dict[str, Any]
-    ) -> None:
+    def _finish(self, claim: Claim, status: str, update: str, values: dict[str, Any]) -> None:
         set_part, _, remove_part = update.partition(" REMOVE ")
         expression = f"SET #s = :status, announced = :f, {set_part} REMOVE lease_until, #tok"
         if remove_part:
@@ -211,6 +211,10 @@ class Ledger:
             TableName=self.table, Key=self.key(extract_id, kommunekode), ConsistentRead=True
         )
         return response.get("Item", {})
+
+
+def _now() -> float:
+    return time.time()
 
 
 class LostClaim(RuntimeError):

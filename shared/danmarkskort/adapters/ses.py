@@ -49,6 +49,10 @@ ACCOUNT_BLOCKED = frozenset(
 )
 
 
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)
+
+
 def ses_client() -> Any:
     """The sesv2 client; tests replace this function to put a wrapper around the client."""
     return boto3.client(
@@ -68,7 +72,7 @@ class SesSender:
     max_attempts: int = 8
     backoff_base: float = 0.25  # seconds; doubled per attempt, with full jitter
     backoff_cap: float = 20.0
-    sleep: Callable[[float], None] = time.sleep
+    sleep: Callable[[float], None] | None = None  # default: _sleep (tests replace it)
     clock: Callable[[], float] = time.monotonic
     throttled: int = field(default=0, init=False)  # retries because of throttling
     _next_slot: float = field(default=0.0, init=False)
@@ -78,6 +82,8 @@ class SesSender:
             raise ValueError(f"send rate must be positive, not {self.send_rate}")
         if self.client is None:
             self.client = ses_client()
+        if self.sleep is None:
+            self.sleep = lambda seconds: _sleep(seconds)
 
     def check_identity(self, address: str) -> None:
         """Fail loudly before the first mail unless the address (or its domain) is verified."""
@@ -141,7 +147,7 @@ class SesSender:
             delay = random.uniform(0, min(self.backoff_cap, self.backoff_base * 2**attempt))  # noqa: S311
             if deadline is not None and self.clock() + delay >= deadline:
                 raise TransientSendError(f"{reason}; no time left to retry before the deadline")
-            self.sleep(delay)
+            self.sleep(delay)  # type: ignore[misc]
         raise TransientSendError(f"{reason} after {self.max_attempts} attempts")
 
     def _pace(self, deadline: float | None) -> None:
@@ -151,7 +157,6 @@ class SesSender:
         if wait > 0:
             if deadline is not None and now + wait >= deadline:
                 raise TransientSendError("no time left before the deadline")
-            self.sleep(wait)
+            self.sleep(wait)  # type: ignore[misc]
             now += wait
         self._next_slot = now + 1.0 / self.send_rate
-

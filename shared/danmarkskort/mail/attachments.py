@@ -1,10 +1,10 @@
 """A municipality's figures as spreadsheets (CSV and XLSX) for its council's agenda.
 
 The CSV follows Danish Excel (';' separator, decimal comma, UTF-8 with BOM so 'Dragør'
-opens intact); the XLSX holds real numbers. Text cells that start with '=', '+', '-', '@'
-(or a tab/CR) get a leading apostrophe so a spreadsheet never runs them as formulas:
-provision labels come from the extract, which we do not control. Numbers are written as
-numbers and are not text, so a negative change stays a number.
+opens intact); the XLSX (mail/xlsx.py) holds real numbers. Text cells that start with
+'=', '+', '-', '@' (or a tab/CR) get a leading apostrophe so a spreadsheet never runs them
+as formulas: provision labels come from the extract, which we do not control. Numbers are
+written as numbers, not text, so a negative change stays a number.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from danmarkskort.areas import Mapping
 from danmarkskort.figures import Figure, FiguresDoc, Provision
+from danmarkskort.mail import xlsx
 from danmarkskort.municipalities import Municipality
 
 Cell = str | int | float | None
@@ -171,31 +172,20 @@ def to_csv(table: Table) -> bytes:
 
 
 def to_xlsx(tables: Sequence[Table]) -> bytes:
-    """One sheet per table; openpyxl is imported here only, so importing mail stays light."""
-    from openpyxl import Workbook  # lazy on purpose (cold start)
-    from openpyxl.cell import WriteOnlyCell
-
-    wb = Workbook(write_only=True)
-    for table in tables:
-        ws = wb.create_sheet(table.title[:31])
-        for i, name in enumerate(table.columns):
-            width = max(10, min(45, len(name) + 2))
-            ws.column_dimensions[_column_letter(i)].width = width
-        ws.append([neutralise(c) for c in table.columns])
-        for row in table.rows:
-            cells: list[object] = []
-            for i, value in enumerate(row):
-                value = neutralise(value)
-                if i in table.percent_columns and isinstance(value, float):
-                    cell = WriteOnlyCell(ws, value=value)
-                    cell.number_format = "0.0"
-                    cells.append(cell)
-                else:
-                    cells.append(value)
-            ws.append(cells)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+    """One sheet per table: bold frozen header, real numbers, percentages shown as '0.0'."""
+    sheets = [
+        xlsx.Sheet(
+            table.title,
+            [
+                [neutralise(c) for c in table.columns],
+                *([neutralise(c) for c in row] for row in table.rows),
+            ],
+            decimal_columns=table.percent_columns,
+            widths=[max(10, min(45, len(name) + 2)) for name in table.columns],
+        )
+        for table in tables
+    ]
+    return xlsx.write_xlsx(sheets)
 
 
 def _csv_cell(value: Cell) -> Cell:
@@ -220,15 +210,6 @@ def _area_name(mapping: Mapping, slug: str) -> str:
 def _paragraph_key(label: str) -> tuple[int, str]:
     match = re.search(r"\d+", label)
     return (int(match.group()) if match else 10**6, label)
-
-
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def figures_of(doc: FiguresDoc, kommunekode: str, aar: int) -> list[Figure]:

@@ -298,7 +298,7 @@ def _area_view(ctx: Context, f: Figure, previous_year: int | None) -> AreaView:
         else ""
     )
     low_n = ""
-    if f.lav_n:
+    if f.lav_n and f.realitetsbehandlede:
         low_n = (
             f"Få sager: færre end {doc.lav_n_threshold} realitetsbehandlede sager. "
             "Procenten er derfor usikker og kan svinge meget fra år til år."
@@ -314,8 +314,7 @@ def _area_view(ctx: Context, f: Figure, previous_year: int | None) -> AreaView:
         national = "Hele landet: ingen tal."
     else:
         national = (
-            f"Hele landet: {pct(land.omgoerelsesprocent, 1)} af "
-            f"{cases(land.realitetsbehandlede)}."
+            f"Hele landet: {pct(land.omgoerelsesprocent, 1)} af {cases(land.realitetsbehandlede)}."
         )
     return AreaView(
         slug=f.omraade,

@@ -7,6 +7,7 @@ Legal text lives in data because the law changes (§ 79 b, stk. 2-3 may lapse on
 from __future__ import annotations
 
 import json
+import re
 import string
 from dataclasses import dataclass
 from datetime import date
@@ -15,6 +16,9 @@ from danmarkskort.config import ConfigError, ConfigSource
 from danmarkskort.render.fmt import long_date
 
 MAIL_FILE = "mail.json"
+NBSP = "\u00a0"
+# '§ 79 b', 'stk. 2': keep a reference on one line when the text is wrapped.
+_NO_BREAK = re.compile(r"(§§?|stk\.|nr\.) (?=\d)")
 PLACEHOLDERS = frozenset({"aar", "kommune", "frist", "offentliggoerelsesaar"})
 _TEXT_FIELDS = (
     "afsender_navn",
@@ -58,7 +62,8 @@ class MailTexts:
         }
 
     def fill(self, field: str, newest_year: int, kommune: str) -> str:
-        return getattr(self, field).format_map(self.values(newest_year, kommune))
+        text = getattr(self, field).format_map(self.values(newest_year, kommune))
+        return _NO_BREAK.sub(lambda m: m.group(1) + NBSP, text)
 
     def action_plan(self, newest_year: int, kommune: str) -> str:
         """The handlingsplan text, or '' once the configured last publication year has passed."""

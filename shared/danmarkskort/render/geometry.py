@@ -32,6 +32,7 @@ class Shape:
     lx: float  # label / tooltip anchor
     ly: float
     primary: bool = True  # False: a second, non-interactive copy (e.g. under a zoom inset)
+    clip: int = 0  # 1-based index of the frame that clips this shape, 0 = none
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,7 @@ class Frame:
     h: float
     caption: str
     clip: bool = False  # shapes inside are clipped to the frame
+    marker: bool = False  # only an outline on the main map (where an inset enlarges)
 
 
 @dataclass(frozen=True, slots=True)

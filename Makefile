@@ -37,9 +37,20 @@ bench: venv
 	$(PY) bench/compute.py
 	@for b in bench/render.py bench/notify.py bench/chain.py; do test -f $$b && $(PY) $$b || true; done
 
-build: venv
-	PATH="$(dir $(PY313)):$$PATH" $(VENV)/bin/sam build
+# aws-sam-cli pins its own boto3/cfn-lint/pydantic; it gets a virtualenv of its own so that
+# `make test` never depends on it. `sam build` needs python3.13 on PATH (no Docker needed).
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+
+$(SAM):
+	@test -n "$(PY313)" || { echo "Python 3.13 not found (try: pyenv install 3.13.0)"; exit 1; }
+	$(PY313) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/pip install --quiet 'aws-sam-cli>=1.140'
+
+build: venv $(SAM)
+	PATH="$(dir $(PY313)):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM) build
 	$(PY) bench/check_build_size.py .aws-sam/build
 
 clean:
-	rm -rf $(VENV) out .aws-sam .pytest_cache
+	rm -rf $(VENV) $(SAM_VENV) out .aws-sam .pytest_cache

@@ -62,6 +62,25 @@ class Validated:
     rows_used: int
 
 
+@dataclass(frozen=True)
+class Distinct:
+    """Results per distinct value, spread to the rows by categorical codes (-1 = missing)."""
+
+    values: list[Any]
+    codes: np.ndarray
+
+    def rows(self, dtype: Any = bool, fn: Callable[[Any], Any] | None = None) -> np.ndarray:
+        per_value = np.array([fn(v) if fn else v for v in self.values], dtype=dtype)
+        return per_value[self.codes]
+
+    def categorical(self, fn: Callable[[Any], str] | None = None) -> pd.Categorical:
+        labels = [fn(v) if fn else v for v in self.values]
+        categories = list(dict.fromkeys(labels))
+        position = {label: i for i, label in enumerate(categories)}
+        per_value = np.array([position[label] for label in labels], dtype=np.int32)
+        return pd.Categorical.from_codes(per_value[self.codes], categories=categories)
+
+
 class _Checker:
     """Per-table helpers: distinct-value evaluation and capped, row-precise reporting."""
 
@@ -71,18 +90,14 @@ class _Checker:
         self.frame = table.frame
         self.lines = table.lines.to_numpy()
 
-    def per_value(self, name: str, fn: Callable[[str], Any]) -> tuple[np.ndarray, np.ndarray]:
-        """fn applied to each distinct stripped value; returns (results per row, row codes)."""
+    def per_value(self, name: str, fn: Callable[[str], Any]) -> Distinct:
+        """fn applied once to each distinct (stripped) value of a column."""
         col = self.frame[name]
         if col.dtype != "category":
             col = col.astype("category")
-        cats = [str(c).strip() for c in col.cat.categories]
-        results = np.empty(len(cats) + 1, dtype=object)
-        for i, value in enumerate(cats):
-            results[i] = fn(value)
-        results[-1] = fn("")  # code -1: a missing cell
-        codes = col.cat.codes.to_numpy()
-        return results[codes], codes
+        results = [fn(str(c).strip()) for c in col.cat.categories]
+        results.append(fn(""))  # code -1: a missing cell
+        return Distinct(results, col.cat.codes.to_numpy())
 
     def text(self, name: str, pos: int) -> str:
         return str(self.frame[name].iat[pos]).strip()
@@ -123,8 +138,7 @@ class _Checker:
 
     def required(self, name: str) -> np.ndarray:
         """Mask of rows whose required cell is empty (reported)."""
-        empty, _ = self.per_value(name, lambda v: v == "")
-        mask = empty.astype(bool)
+        mask = self.per_value(name, lambda v: v == "").rows(bool)
         label = self.table.headers.get(name, name)
         self.rows_error("missing_value", name, mask, lambda _v: f"Feltet «{label}» er tomt.")
         return mask
@@ -153,13 +167,13 @@ def validate(table: Table, mapping: Mapping, report: Report, received: dt.date) 
     if not report.accepted:
         return None
 
-    keep = codes != ""  # excluded instances (warned) drop out here
-    paragraf, _ = check.per_value("paragraf", lambda v: " ".join(v.split()))
+    keep = np.asarray(codes != "")  # excluded instances (warned) drop out here
+    paragraf = check.per_value("paragraf", lambda v: " ".join(v.split())).categorical()
     base = pd.DataFrame(
         {
-            "kommunekode": pd.Categorical(codes[keep]),
-            "lov": pd.Categorical(law_slugs[keep]),
-            "paragraf": pd.Categorical(paragraf[keep]),
+            "kommunekode": codes[keep],
+            "lov": law_slugs[keep],
+            "paragraf": paragraf[keep],
             "aar": years[keep].astype(np.int16),
         }
     )
@@ -177,14 +191,12 @@ def validate(table: Table, mapping: Mapping, report: Report, received: dt.date) 
     return Validated(counts=grouped.reset_index(), rows=n, rows_used=int(keep.sum()))
 
 
-def _municipalities(check: _Checker) -> np.ndarray:
+def _municipalities(check: _Checker) -> pd.Categorical:
     """Kommunekode per row; '' for excluded instances (warned), unknown ones are errors."""
-    reg = registry()
-    resolved, _ = check.per_value("instans", reg.resolve)
-    kinds = np.array([r.kind for r in resolved], dtype=object)
+    resolved = check.per_value("instans", registry().resolve)
     label = check.table.headers["instans"]
     empty = check.required("instans")
-    unknown = (kinds == "unknown") & ~empty
+    unknown = resolved.rows(bool, lambda r: r.kind == "unknown") & ~empty
     check.rows_error(
         "unknown_municipality",
         "instans",
@@ -196,22 +208,24 @@ def _municipalities(check: _Checker) -> np.ndarray:
     check.grouped_warning(
         "excluded_instance",
         "instans",
-        kinds == "excluded",
+        resolved.rows(bool, lambda r: r.kind == "excluded"),
         lambda v, k: (
             f"«{v}» er ikke en kommune (region, kommunalt fællesskab eller "
             f"Christiansø); {k} række(r) indgår ikke i kortene."
         ),
     )
-    return np.array([r.municipality.code if r.municipality else "" for r in resolved], dtype=object)
+    return resolved.categorical(lambda r: r.municipality.code if r.municipality else "")
 
 
-def _laws(check: _Checker, mapping: Mapping) -> np.ndarray:
-    slugs, _ = check.per_value("lov", lambda v: law.slug if (law := mapping.law_for(v)) else "")
+def _laws(check: _Checker, mapping: Mapping) -> pd.Categorical:
+    slugs = check.per_value(
+        "lov", lambda v: law.slug if (law := mapping.law_for(v)) else ""
+    ).categorical()
     empty = check.required("lov")
     check.grouped_warning(
         "unknown_law",
         "lov",
-        (slugs == "") & ~empty,
+        np.asarray(slugs == "") & ~empty,
         lambda v, k: (
             f"Loven «{v}» er hverken serviceloven eller barnets lov; {k} række(r) "
             "tælles ikke med i noget område."
@@ -244,10 +258,9 @@ def _case_rows(check: _Checker, received: dt.date) -> tuple[np.ndarray, np.ndarr
         )
     # Outcome.
     lookup = outcome_labels()
-    idx, _ = check.per_value(
+    idx = check.per_value(
         "afgoerelse", lambda v: OUTCOMES.index(lookup[k]) if (k := header_key(v)) in lookup else -1
-    )
-    idx = idx.astype(np.int64)
+    ).rows(np.int64)
     empty = check.required("afgoerelse")
     check.rows_error(
         "unknown_outcome",
@@ -268,8 +281,7 @@ def _case_rows(check: _Checker, received: dt.date) -> tuple[np.ndarray, np.ndarr
             return -2
         return d.year
 
-    years, _ = check.per_value("dato", year_of)
-    years = years.astype(np.int64)
+    years = check.per_value("dato", year_of).rows(np.int64)
     empty = check.required("dato")
     check.rows_error(
         "bad_date",
@@ -300,8 +312,7 @@ def _aggregated_rows(
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     counts: dict[str, np.ndarray] = {}
     for name in OUTCOMES:
-        values, _ = check.per_value(name, _count_value)
-        values = values.astype(np.int64)
+        values = check.per_value(name, _count_value).rows(np.int64)
         empty = check.required(name)
         label = check.table.headers[name]
         check.rows_error(
@@ -312,8 +323,9 @@ def _aggregated_rows(
         )
         counts[name] = np.maximum(values, 0)
     if "antal_sager_ialt" in check.frame:
-        total, _ = check.per_value("antal_sager_ialt", lambda v: -3 if v == "" else _count_value(v))
-        total = total.astype(np.int64)
+        total = check.per_value(
+            "antal_sager_ialt", lambda v: -3 if v == "" else _count_value(v)
+        ).rows(np.int64)
         label = check.table.headers["antal_sager_ialt"]
         check.rows_error(
             "bad_count",
@@ -337,8 +349,7 @@ def _aggregated_rows(
         y = _count_value(v)
         return y if FIRST_YEAR <= y <= this_year else -1
 
-    years, _ = check.per_value("aar", year_value)
-    years = years.astype(np.int64)
+    years = check.per_value("aar", year_value).rows(np.int64)
     empty = check.required("aar")
     check.rows_error(
         "bad_year",
@@ -347,13 +358,13 @@ def _aggregated_rows(
         lambda v: f"«{v}» er ikke et sandsynligt årstal ({FIRST_YEAR}-{this_year}).",
     )
     if "kvartal" in check.frame:
-        quarter, _ = check.per_value(
+        quarter = check.per_value(
             "kvartal", lambda v: v in ("", "1", "2", "3", "4", "Q1", "Q2", "Q3", "Q4")
-        )
+        ).rows(bool)
         check.rows_error(
             "bad_quarter",
             "kvartal",
-            ~quarter.astype(bool),
+            ~quarter,
             lambda v: f"«{v}» er ikke et kvartal (1-4).",
         )
     check.report.facts["rows"] = str(len(check.frame))

@@ -1,0 +1,177 @@
+"""Benchmark of notify_municipalities: handler import time, composing all 98 mails, and a
+whole run under moto. Prints the figures and whether they meet the targets
+(import < 0.5 s, composing 98 mails < 1 s).
+
+Run: .venv/bin/python bench/notify.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+IMPORT_TARGET = 0.5
+COMPOSE_TARGET = 1.0
+
+PROBE = """
+import sys, time
+t = time.perf_counter()
+sys.path.insert(0, {handler_dir!r})
+import app
+print(time.perf_counter() - t, "pandas" in sys.modules)
+"""
+
+
+def import_times(runs: int = 7) -> tuple[list[float], bool]:
+    handler_dir = str(REPO / "functions" / "notify_municipalities")
+    times, pandas = [], False
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, "-c", PROBE.format(handler_dir=handler_dir)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "AWS_DEFAULT_REGION": "eu-north-1"},
+        ).stdout.split()
+        times.append(float(out[0]))
+        pandas = pandas or out[1] == "True"
+    return times, pandas
+
+
+def compose_times(runs: int = 5) -> tuple[float, list[float], int, int]:
+    from danmarkskort.areas import load_mapping
+    from danmarkskort.config import layered
+    from danmarkskort.mail.compose import ComposedMail, Context, Links, Sender, compose_all
+    from danmarkskort.mail.recipients import load_recipients
+    from danmarkskort.mail.texts import load_mail_texts
+    from danmarkskort.remarks import load_remark_book
+
+    from tests.mail_figures import build_doc
+
+    doc = build_doc()
+    source = layered()
+    mapping = load_mapping(source)
+    texts = load_mail_texts(source)
+    ctx = Context(
+        doc=doc,
+        mapping=mapping,
+        remarks=load_remark_book(source, mapping),
+        recipients=load_recipients(source),
+        texts=texts,
+        sender=Sender.checked("omgoerelser@example.invalid", texts.afsender_navn),
+        links=Links(
+            "https://kort.example.invalid",
+            "laesevejledning.html",
+            "kommune/{kommunekode}-{slug}.html",
+        ),
+    )
+    t = time.perf_counter()
+    mails = compose_all(ctx)
+    cold = time.perf_counter() - t
+    warm = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        compose_all(ctx)
+        warm.append(time.perf_counter() - t)
+    sizes = [m.size for m in mails if isinstance(m, ComposedMail)]
+    return cold, warm, len(sizes), max(sizes)
+
+
+def whole_run() -> tuple[float, int]:
+    """The real handler under moto: 98 mails composed, claimed, sent, recorded, announced."""
+    import boto3
+    from moto import mock_aws
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    from tests.mail_figures import EXTRACT_ID, build_doc
+
+    region = "eu-north-1"
+    env = {
+        "AWS_DEFAULT_REGION": region,
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "DATA_BUCKET": "bench-data",
+        "EVENT_BUS_NAME": "bench-bus",
+        "STATE_TABLE": "bench-state",
+        "SENDER_ADDRESS": "omgoerelser@example.invalid",
+        "SITE_URL": "https://kort.example.invalid",
+        "SEND_RATE": "1000",
+        "POWERTOOLS_METRICS_NAMESPACE": "Bench",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+    os.environ.update(env)
+    with mock_aws():
+        s3 = boto3.client("s3", region_name=region)
+        s3.create_bucket(
+            Bucket="bench-data", CreateBucketConfiguration={"LocationConstraint": region}
+        )
+        boto3.client("events", region_name=region).create_event_bus(Name="bench-bus")
+        boto3.client("dynamodb", region_name=region).create_table(
+            TableName="bench-state",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        boto3.client("sesv2", region_name=region).create_email_identity(
+            EmailIdentity="omgoerelser@example.invalid"
+        )
+        key = f"results/{EXTRACT_ID}/figures.json"
+        s3.put_object(Bucket="bench-data", Key=key, Body=build_doc().to_json().encode())
+        event = json.loads((REPO / "events" / "site_published.json").read_text(encoding="utf-8"))
+        event["detail"].update(
+            {"extract_id": EXTRACT_ID, "data_bucket": "bench-data", "figures_key": key}
+        )
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location(
+            "notify_app", REPO / "functions" / "notify_municipalities" / "app.py"
+        )
+        app = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(app)
+
+        class Context:
+            function_name = "notify_municipalities"
+            memory_limit_in_mb = 1024
+            invoked_function_arn = "arn:aws:lambda:eu-north-1:123456789012:function:notify"
+            aws_request_id = "bench"
+
+            def get_remaining_time_in_millis(self) -> int:
+                return 900_000
+
+        t = time.perf_counter()
+        app.handler(event, Context())
+        elapsed = time.perf_counter() - t
+        return elapsed, len(ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages)
+
+
+def main() -> int:
+    times, pandas = import_times()
+    print(
+        f"handler import: median {statistics.median(times):.3f} s, best {min(times):.3f} s "
+        f"(target < {IMPORT_TARGET} s); pandas imported: {pandas}"
+    )
+    cold, warm, count, biggest = compose_times()
+    print(
+        f"compose {count} mails: first {cold:.3f} s (templates compiled), then median "
+        f"{statistics.median(warm):.3f} s (target < {COMPOSE_TARGET} s); largest mail "
+        f"{biggest / 1024:.0f} KiB (SES limit 40 MiB)"
+    )
+    elapsed, sent = whole_run()
+    print(f"whole handler under moto at SEND_RATE=1000: {sent} mails in {elapsed:.1f} s")
+    print("at the SES sandbox rate of 1/s, 98 mails need about 98 s of pacing (timeout: 900 s)")
+    ok = statistics.median(times) < IMPORT_TARGET and cold < COMPOSE_TARGET and not pandas
+    print("OK" if ok else "TARGET MISSED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

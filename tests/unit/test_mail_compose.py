@@ -1,0 +1,220 @@
+"""Composing the mails: structure, Danish text, figures, remarks, links, duty, safety."""
+
+from __future__ import annotations
+
+import email
+import json
+from datetime import UTC, datetime
+from email import policy
+
+import pytest
+from danmarkskort.areas import load_mapping
+from danmarkskort.config import ConfigError, layered
+from danmarkskort.mail.compose import (
+    ComposedMail,
+    Context,
+    Links,
+    MailTooLarge,
+    NoRecipient,
+    Sender,
+    compose,
+    compose_all,
+)
+from danmarkskort.mail.texts import load_mail_texts
+from danmarkskort.municipalities import registry
+from danmarkskort.remarks import load_remark_book
+
+from tests.mail_figures import build_doc
+
+LINKS = Links(
+    "https://kort.example.invalid/",
+    "v/abc/laesevejledning.html",
+    "v/abc/kommune/{kommunekode}-{slug}.html",
+    "v/abc/{aar}/index.html",
+)
+
+
+class Source:
+    """Bundled config with some files replaced."""
+
+    def __init__(self, **files: bytes):
+        self.files = {k.replace("_", "."): v for k, v in files.items()}
+        self.bundled = layered()
+
+    def read(self, name: str) -> bytes | None:
+        return self.files.get(name, self.bundled.read(name))
+
+
+def context(source=None, doc=None, reply_to: str = "") -> Context:
+    source = source or layered()
+    mapping = load_mapping(source)
+    texts = load_mail_texts(source)
+    from danmarkskort.mail.recipients import load_recipients
+
+    return Context(
+        doc=doc or build_doc(),
+        mapping=mapping,
+        remarks=load_remark_book(source, mapping),
+        recipients=load_recipients(source),
+        texts=texts,
+        sender=Sender.checked("omgoerelser@example.invalid", texts.afsender_navn, reply_to),
+        links=LINKS,
+    )
+
+
+@pytest.fixture(scope="module")
+def ctx() -> Context:
+    return context()
+
+
+def mail_for(ctx: Context, code: str) -> tuple[ComposedMail, email.message.EmailMessage]:
+    mail = compose(ctx, registry().by_code(code))
+    assert isinstance(mail, ComposedMail)
+    msg = email.message_from_bytes(
+        mail.with_date(datetime(2025, 6, 24, 9, 0, tzinfo=UTC)), policy=policy.default
+    )
+    return mail, msg
+
+
+def plain(msg) -> str:
+    """The text part with all whitespace (line wraps, NBSP) as single spaces."""
+    return " ".join(msg.get_body(("plain",)).get_content().split())
+
+
+def test_structure_headers_and_attachment_names(ctx):
+    mail, msg = mail_for(ctx, "155")
+    assert msg.get_content_type() == "multipart/mixed"
+    parts = list(msg.iter_parts())
+    assert parts[0].get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in parts[0].iter_parts()] == ["text/plain", "text/html"]
+    assert msg["Subject"] == "Danmarkskort over omgørelsesprocenter 2024 – Dragør Kommune"
+    assert str(msg["From"]) == "Social- og Boligministeriet <omgoerelser@example.invalid>"
+    assert str(msg["To"]) == "Dragør Kommune <omgoerelsesprocent@dragoer.example.invalid>"
+    assert msg["Reply-To"] is None
+    assert msg["Date"] == "Tue, 24 Jun 2025 09:00:00 +0000"
+    assert mail.raw.isascii()  # every header and part is encoded for transport
+    assert [a.get_filename() for a in msg.iter_attachments()] == [
+        "omgoerelsesprocenter-2024-155-dragoer.csv",
+        "omgoerelsesprocenter-paragraffer-2024-155-dragoer.csv",
+        "omgoerelsesprocenter-2024-155-dragoer.xlsx",
+        "bemaerkninger-2024-155-dragoer.html",
+    ]
+    assert mail.recipients == ("omgoerelsesprocent@dragoer.example.invalid",)
+
+
+def test_reply_to_when_configured():
+    _, msg = mail_for(context(reply_to="svar@example.invalid"), "101")
+    assert str(msg["Reply-To"]) == "svar@example.invalid"
+
+
+def test_body_has_each_area_with_rate_n_split_ci_change_and_national(ctx):
+    doc = ctx.doc
+    _, msg = mail_for(ctx, "751")
+    text = plain(msg)
+    for slug, navn in (
+        ("socialomraadet", "SOCIALOMRÅDET GENERELT"),
+        ("boernehandicap", "BØRNEHANDICAP"),
+        ("voksenhandicap", "VOKSENHANDICAP"),
+    ):
+        [f] = [x for x in doc.for_municipality("751") if x.aar == 2024 and x.omraade == slug]
+        assert navn in text
+        assert f"stadfæstet {f.stadfaestet}, ændret/ophævet {f.aendret_ophaevet}" in text
+        rate = f"{f.omgoerelsesprocent:.1f}".replace(".", ",")
+        assert f"Omgørelsesprocent 2024: {rate} %" in text  # plain() turns NBSP into space
+        land = doc.national(2024, slug)
+        assert f"Hele landet: {land.omgoerelsesprocent:.1f}".replace(".", ",") in text
+    assert "95 %-konfidensinterval" in text
+    assert "Ændring fra 2023:" in text and "procentpoint" in text
+    html = msg.get_body(("html",)).get_content()
+    assert "<h2" in html and "Børnehandicap" in html
+
+
+def test_low_n_note_for_a_small_island(ctx):
+    _, msg = mail_for(ctx, "825")  # Læsø
+    assert "Få sager: færre end 20 realitetsbehandlede sager" in plain(msg)
+    _, big = mail_for(ctx, "101")
+    assert "Få sager:" not in plain(big)
+
+
+def test_no_cases_reads_as_such(ctx):
+    _, msg = mail_for(ctx, "155")  # the test figures give Dragør no adult cases in 2024
+    assert "Ingen realitetsbehandlede sager i 2024" in plain(msg)
+
+
+def test_links_duty_deadline_and_action_plan(ctx):
+    _, msg = mail_for(ctx, "155")
+    text = plain(msg)
+    assert "https://kort.example.invalid/v/abc/kommune/155-dragoer.html" in text
+    assert "https://kort.example.invalid/v/abc/laesevejledning.html" in text
+    assert "https://kort.example.invalid/v/abc/2024/index.html" in text
+    assert "retssikkerhedslovens § 79 b" in text and "senest den 31. december 2025" in text
+    assert "handlingsplan" in text
+    html = msg.get_body(("html",)).get_content()
+    assert 'href="https://kort.example.invalid/v/abc/kommune/155-dragoer.html"' in html
+
+
+def test_cooperation_remarks_dragoer_and_taarnby(ctx):
+    _, dragoer = mail_for(ctx, "155")
+    assert "Tårnby Kommune træffer afgørelserne (myndighedsopgaven) i Dragør Kommunes sager" in (
+        plain(dragoer)
+    )
+    _, taarnby = mail_for(ctx, "185")
+    assert "Tårnby Kommunes tal om børnehandicap omfatter også Dragør Kommunes sager" in plain(
+        taarnby
+    )
+    files = {a.get_filename(): a.get_content() for a in taarnby.iter_attachments()}
+    assert "Dragør" in files["bemaerkninger-2024-185-taarnby.html"]
+    _, plain_city = mail_for(ctx, "101")
+    assert not any(
+        a.get_filename().startswith("bemaerkninger") for a in plain_city.iter_attachments()
+    )
+
+
+def test_remarks_are_escaped_in_html_and_kept_in_text():
+    remarks = {
+        "remarks": [
+            {
+                "kommunekode": "101",
+                "kind": "kommentar",
+                "text": "Vi traf 12.000 afgørelser <script>alert(1)</script> & klagede sjældent.",
+            }
+        ]
+    }
+    ctx = context(Source(remarks_json=json.dumps(remarks).encode()))
+    _, msg = mail_for(ctx, "101")
+    html = msg.get_body(("html",)).get_content()
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<script>alert(1)</script>" in plain(msg)
+    files = {a.get_filename(): a.get_content() for a in msg.iter_attachments()}
+    assert "&lt;script&gt;" in files["bemaerkninger-2024-101-koebenhavn.html"]
+    assert "Kommunens egen kommentar" in files["bemaerkninger-2024-101-koebenhavn.html"]
+
+
+def test_municipality_without_recipient():
+    recipients = json.dumps({"recipients": {"155": "post@dragoer.dk"}}).encode()
+    ctx = context(Source(recipients_json=recipients))
+    mails = compose_all(ctx)
+    assert len(mails) == 98
+    assert sum(isinstance(m, NoRecipient) for m in mails) == 97
+    [dragoer] = [m for m in mails if isinstance(m, ComposedMail)]
+    assert dragoer.recipients == ("post@dragoer.dk",)
+
+
+def test_sender_and_reply_to_are_checked():
+    with pytest.raises(ConfigError, match="SENDER_ADDRESS"):
+        Sender.checked("omgoerelser@example.invalid\r\nBcc: x@y.dk", "Ministeriet")
+    with pytest.raises(ConfigError, match="REPLY_TO_ADDRESS"):
+        Sender.checked("omgoerelser@example.invalid", "Ministeriet", "nope")
+
+
+def test_size_is_checked_against_the_ses_limit(ctx):
+    mail, _ = mail_for(ctx, "155")
+    mail.check_size()
+    with pytest.raises(MailTooLarge, match="Dragør Kommune"):
+        mail.check_size(limit=1000)
+
+
+def test_all_98_compose(ctx):
+    mails = compose_all(ctx)
+    assert len(mails) == 98 and all(isinstance(m, ComposedMail) for m in mails)
+    assert len({m.subject for m in mails}) == 98

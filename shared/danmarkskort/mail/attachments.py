@@ -41,6 +41,26 @@ class Attachment:
     data: bytes
 
 
+class FigureIndex:
+    """The figures by municipality and the national records by (year, area), built once per
+    run: 98 mails must not each scan every record of the extract."""
+
+    def __init__(self, doc: FiguresDoc):
+        self.by_code: dict[str, list[Figure]] = {}
+        self.national: dict[tuple[int, str], Figure] = {}
+        self.provisions: dict[str, list[Provision]] = {}
+        for f in doc.figures:
+            if f.is_national:
+                self.national[(f.aar, f.omraade)] = f
+            else:
+                self.by_code.setdefault(f.kommunekode, []).append(f)
+        for p in doc.provisions:
+            self.provisions.setdefault(p.kommunekode, []).append(p)
+
+    def of(self, kommunekode: str) -> list[Figure]:
+        return self.by_code.get(kommunekode, [])
+
+
 def neutralise(value: Cell) -> Cell:
     """Text that a spreadsheet would read as a formula gets a leading apostrophe."""
     if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
@@ -53,14 +73,20 @@ def file_stem(kind: str, newest_year: int, municipality: Municipality) -> str:
     return f"{kind}-{newest_year}-{municipality.code}-{municipality.slug}"
 
 
-def figure_table(doc: FiguresDoc, kommunekode: str, mapping: Mapping) -> Table:
+def figure_table(
+    doc: FiguresDoc,
+    kommunekode: str,
+    mapping: Mapping,
+    index: FigureIndex | None = None,
+) -> Table:
     """Every year × area of the municipality, next to the country's rate."""
+    index = index or FigureIndex(doc)
     order = {slug: i for i, slug in enumerate(mapping.slugs)}
     figures = sorted(
-        doc.for_municipality(kommunekode),
+        index.of(kommunekode),
         key=lambda f: (-f.aar, order.get(f.omraade, len(order)), f.omraade),
     )
-    national = {(f.aar, f.omraade): f for f in doc.figures if f.is_national}
+    national = index.national
     columns = (
         "År",
         "Område",
@@ -105,9 +131,15 @@ def figure_table(doc: FiguresDoc, kommunekode: str, mapping: Mapping) -> Table:
     return Table("Områder", columns, tuple(rows), frozenset({4, 10, 11, 13, 14}))
 
 
-def provision_table(doc: FiguresDoc, kommunekode: str, mapping: Mapping) -> Table | None:
+def provision_table(
+    doc: FiguresDoc,
+    kommunekode: str,
+    mapping: Mapping,
+    index: FigureIndex | None = None,
+) -> Table | None:
     """Counts per legal provision, when the extract carried them; None otherwise."""
-    provisions: list[Provision] = [p for p in doc.provisions if p.kommunekode == kommunekode]
+    index = index or FigureIndex(doc)
+    provisions: list[Provision] = list(index.provisions.get(kommunekode, []))
     if not provisions:
         return None
     provisions.sort(key=lambda p: (-p.aar, p.lov, _paragraph_key(p.paragraf)))
@@ -210,8 +242,3 @@ def _area_name(mapping: Mapping, slug: str) -> str:
 def _paragraph_key(label: str) -> tuple[int, str]:
     match = re.search(r"\d+", label)
     return (int(match.group()) if match else 10**6, label)
-
-
-def figures_of(doc: FiguresDoc, kommunekode: str, aar: int) -> list[Figure]:
-    """The municipality's figures of one year (helper for the body)."""
-    return [f for f in doc.figures if f.kommunekode == kommunekode and f.aar == aar]

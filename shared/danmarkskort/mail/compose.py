@@ -128,11 +128,13 @@ class Context:
     sender: Sender
     links: Links
     newest_year: int = field(init=False)
+    index: att.FigureIndex = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.doc.figures:
             raise ValueError("the figures hold no records")
         object.__setattr__(self, "newest_year", max(f.aar for f in self.doc.figures))
+        object.__setattr__(self, "index", att.FigureIndex(self.doc))
 
 
 def municipalities_in(doc: FiguresDoc) -> list[Municipality]:
@@ -198,8 +200,8 @@ def compose(ctx: Context, m: Municipality) -> ComposedMail | NoRecipient:
 def _attachments(ctx: Context, m: Municipality) -> list[att.Attachment]:
     y = ctx.newest_year
     stem = att.file_stem("omgoerelsesprocenter", y, m)
-    figures = att.figure_table(ctx.doc, m.code, ctx.mapping)
-    provisions = att.provision_table(ctx.doc, m.code, ctx.mapping)
+    figures = att.figure_table(ctx.doc, m.code, ctx.mapping, ctx.index)
+    provisions = att.provision_table(ctx.doc, m.code, ctx.mapping, ctx.index)
     out = [att.Attachment(f"{stem}.csv", att.CSV_TYPE, att.to_csv(figures))]
     if provisions is not None:
         name = att.file_stem("omgoerelsesprocenter-paragraffer", y, m) + ".csv"
@@ -309,7 +311,7 @@ def _area_view(ctx: Context, f: Figure, previous_year: int | None) -> AreaView:
         change = f"Ingen sammenligning med {previous_year} (ingen realitetsbehandlede sager)."
     else:
         change = f"Ændring fra {previous_year}: {pp(f.aendring_pp, 1)}."
-    land = doc.national(f.aar, f.omraade)
+    land = ctx.index.national.get((f.aar, f.omraade))
     if land is None or land.omgoerelsesprocent is None:
         national = "Hele landet: ingen tal."
     else:
@@ -336,7 +338,7 @@ def _view(ctx: Context, m: Municipality, attachment_names: list[str]) -> dict[st
     texts = ctx.texts
     order = {slug: i for i, slug in enumerate(ctx.mapping.slugs)}
     figures = sorted(
-        (f for f in ctx.doc.for_municipality(m.code) if f.aar == y),
+        (f for f in ctx.index.of(m.code) if f.aar == y),
         key=lambda f: (order.get(f.omraade, len(order)), f.omraade),
     )
     years = set(ctx.doc.years or {f.aar for f in ctx.doc.figures})

@@ -12,6 +12,7 @@ Dragør can be found and clicked. Christiansø (411) is not a municipality and i
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 from collections import defaultdict
@@ -218,7 +219,7 @@ class _Simplifier:
         cuts.append(len(ring))
         rotated.append(rotated[0])
         out: list[Point] = []
-        for a, b in zip(cuts, cuts[1:], strict=False):
+        for a, b in itertools.pairwise(cuts):
             out.extend(self._arc(rotated[a : b + 1])[:-1])
         return out
 

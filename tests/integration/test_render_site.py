@@ -275,7 +275,7 @@ def test_configured_geojson_gives_a_geographic_map(aws):
     result = load_handler()(rates_computed(EXTRACT_A), lambda_context())
     svg = site_text(aws, f"v/{result['version']}/2024/kort/socialomraadet.svg")
     assert 'data-kort="geografisk"' in site_text(aws, "2024/kort/socialomraadet.html")
-    assert svg.count('class="kommune') == 98
+    assert svg.count('<a class="kommune') == 98
     assert "Bornholm" in svg and "Christiansø" not in svg
     assert "Geodatastyrelsen" in svg  # attribution of the boundaries
 

@@ -64,6 +64,7 @@ class ChainResult:
     warnings: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     reason: str = ""
+    site_url: str = LOCAL_SITE_URL
 
     @property
     def exit_code(self) -> int:
@@ -128,7 +129,7 @@ def run_chain(
     _clear(out)
     (out / "logs").mkdir(exist_ok=True)
     log_path = out / "logs" / "chain.log"
-    result = ChainResult(status="stopped", out=out, extract_file=extract.name)
+    result = ChainResult(status="stopped", out=out, extract_file=extract.name, site_url=site_url)
     result.paths["log"] = log_path
 
     t = time.perf_counter()
@@ -304,7 +305,7 @@ def summary(result: ChainResult) -> str:
     labels = {
         "results": "figures",
         "rejected": "rejection report",
-        "site": "site (danmarkskort serve " + str(result.out) + ")",
+        "site": "site",
         "outbox": "mails",
         "log": "function logs",
     }
@@ -314,6 +315,11 @@ def summary(result: ChainResult) -> str:
             if name == "site" and (path / "index.html").is_file():
                 path = path / "index.html"
             lines.append(f"  {label:<40} {path}")
+    if "site" in result.paths:
+        lines.append(
+            f"Browse the site: danmarkskort serve {result.out}  →  {result.site_url}/ "
+            "(the mails link there too)"
+        )
     timing = ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items())
     lines.append(f"Timings: {timing}")
     return "\n".join(lines)

@@ -176,7 +176,7 @@ def test_98_mails_with_recipients_subjects_and_attachments(aws, notify):
         assert msg.get_content_type() == "multipart/mixed"
         body = msg.get_body(("plain",)).get_content()
         html = msg.get_body(("html",)).get_content()
-        assert m.full_name in body and "31. december 2025" in body
+        assert m.full_name in body and "31.\u00a0december 2025" in body
         assert f"{SITE_URL}/v/abc/kommune/{code}-{m.slug}.html" in html
         names = [a.get_filename() for a in msg.iter_attachments()]
         stem = f"omgoerelsesprocenter-2024-{code}-{m.slug}"

@@ -23,7 +23,7 @@ def test_bundled_texts_fill_the_deadline_from_the_newest_year():
     t = load_mail_texts(layered())
     assert t.deadline(2024) == date(2025, 12, 31)
     duty = t.fill("pligt_79b", 2024, "Dragør Kommune")
-    assert "31. december 2025" in duty and "79" in duty
+    assert f"31.{NBSP}december 2025" in duty  # a date is not split over two lines
     assert f"§{NBSP}79{NBSP}b" not in duty  # '79 b' may break; '§ 79' may not
     assert f"§{NBSP}79 b" in duty
     assert t.fill("emne", 2024, "Dragør Kommune") == (
@@ -34,7 +34,7 @@ def test_bundled_texts_fill_the_deadline_from_the_newest_year():
 def test_deadline_can_be_configured():
     t = parse_mail_texts(texts(frist="2026-03-31"))
     assert t.deadline(2024) == date(2026, 3, 31)
-    assert "31. marts 2026" in t.fill("pligt_79b", 2024, "Dragør Kommune")
+    assert f"31.{NBSP}marts 2026" in t.fill("pligt_79b", 2024, "Dragør Kommune")
 
 
 def test_action_plan_text_stops_after_the_configured_publication_year():

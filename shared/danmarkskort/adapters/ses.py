@@ -97,6 +97,11 @@ class SesSender:
                 if code in ("NotFoundException", "NotFound"):
                     problems.append(f"{identity}: no such SES identity")
                     continue
+                if code in ("AccessDenied", "AccessDeniedException"):
+                    raise SenderNotVerified(
+                        f"cannot check SENDER_ADDRESS {address}: the function may not call "
+                        f"ses:GetEmailIdentity on {identity} ({exc})"
+                    ) from exc
                 raise
             if info.get("VerifiedForSendingStatus") or info.get("VerificationStatus") == "SUCCESS":
                 return

@@ -21,7 +21,7 @@ from danmarkskort.events import EventError
 from danmarkskort.figures import Figure, FiguresDoc
 from danmarkskort.mail import attachments as att
 from danmarkskort.mail.recipients import RecipientBook, check_address, check_header_text
-from danmarkskort.mail.texts import MailTexts
+from danmarkskort.mail.texts import MailTexts, no_break
 from danmarkskort.municipalities import Municipality, registry
 from danmarkskort.remarks import Remark, RemarkBook
 from danmarkskort.render.fmt import cases, join_and, long_date, number, pct, pp
@@ -240,7 +240,7 @@ def _remark_view(ctx: Context, r: Remark, years: list[int]) -> RemarkView:
         kind=r.kind,
         label=KIND_LABELS.get(r.kind, r.kind),
         kilde=r.kilde,
-        text=r.text,
+        text=no_break(r.text),
         omraader=join_and(names),
         years=span,
     )
@@ -286,7 +286,7 @@ def _area_view(ctx: Context, f: Figure, previous_year: int | None) -> AreaView:
     else:
         rate = pct(f.omgoerelsesprocent, 1)
         ci = (
-            f"95 %-konfidensinterval: {pct(f.ci_lav, 0)}–{pct(f.ci_hoej, 0)}"
+            f"95 %-konfidensinterval: {number(f.ci_lav, 0)}–{pct(f.ci_hoej, 0)}"
             if f.ci_lav is not None and f.ci_hoej is not None
             else ""
         )

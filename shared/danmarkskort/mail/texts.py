@@ -17,8 +17,16 @@ from danmarkskort.render.fmt import long_date
 
 MAIL_FILE = "mail.json"
 NBSP = "\u00a0"
-# '§ 79 b', 'stk. 2': keep a reference on one line when the text is wrapped.
-_NO_BREAK = re.compile(r"(§§?|stk\.|nr\.) (?=\d)")
+# '§ 79 b', 'stk. 2', '1. januar': keep them on one line when the text is wrapped.
+_NO_BREAK = re.compile(
+    r"(§§?|stk\.|nr\.|\b\d{1,2}\.) "
+    r"(?=\d|januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december)"
+)
+
+
+def no_break(text: str) -> str:
+    """Non-breaking spaces inside legal references and dates."""
+    return _NO_BREAK.sub(lambda m: m.group(1) + NBSP, text)
 PLACEHOLDERS = frozenset({"aar", "kommune", "frist", "offentliggoerelsesaar"})
 _TEXT_FIELDS = (
     "afsender_navn",
@@ -62,8 +70,7 @@ class MailTexts:
         }
 
     def fill(self, field: str, newest_year: int, kommune: str) -> str:
-        text = getattr(self, field).format_map(self.values(newest_year, kommune))
-        return _NO_BREAK.sub(lambda m: m.group(1) + NBSP, text)
+        return no_break(getattr(self, field).format_map(self.values(newest_year, kommune)))
 
     def action_plan(self, newest_year: int, kommune: str) -> str:
         """The handlingsplan text, or '' once the configured last publication year has passed."""

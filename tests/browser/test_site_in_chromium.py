@@ -1,0 +1,150 @@
+"""The published site in headless Chromium: maps, tooltip, keyboard, links, accessibility."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.conftest import AXE
+
+pytestmark = pytest.mark.browser
+
+
+def shape_fills_are_from_the_legend(page, figure_index: int) -> dict:
+    return page.evaluate(
+        """(i) => {
+        const fig = document.querySelectorAll('figure.kort-figur, figure.dkkort')[i];
+        const svg = fig.querySelector('svg');
+        const legend = new Set([...fig.querySelectorAll('[data-fill]')]
+            .map(e => e.dataset.fill).filter(f => f.startsWith('#')));
+        const bad = [];
+        const fills = [...svg.querySelectorAll('a.kommune path.felt')].map(p => {
+            let fill = p.getAttribute('fill');
+            const m = fill.match(/^url\\(#(.+)\\)$/);
+            if (m) {
+                const pattern = svg.querySelector('#' + CSS.escape(m[1]));
+                if (!pattern) { bad.push(fill); return fill; }
+                if (m[1].endsWith('-ingen')) { return 'ingen'; }
+                fill = pattern.querySelector('rect').getAttribute('fill');
+            }
+            if (!legend.has(fill)) { bad.push(fill); }
+            return fill;
+        });
+        const codes = new Set([...svg.querySelectorAll('a.kommune')].map(a => a.dataset.kode));
+        return {shapes: fills.length, codes: codes.size, bad, legend: legend.size};
+    }""",
+        figure_index,
+    )
+
+
+def test_year_page_has_three_maps_of_98_filled_municipalities(browser) -> None:
+    browser.goto("index.html")
+    page = browser.page
+    assert page.locator("html").get_attribute("lang") == "da"
+    assert page.locator("svg.kort").count() == 3
+    for i in range(3):
+        result = shape_fills_are_from_the_legend(page, i)
+        assert result["shapes"] == 98 and result["codes"] == 98, result
+        assert result["bad"] == [] and result["legend"] >= 6, result
+    assert browser.console_errors == [] and browser.foreign == []
+
+
+def test_hover_shows_a_tooltip_with_rate_and_cases(browser) -> None:
+    browser.goto("index.html")
+    page = browser.page
+    tip = page.locator("#tip")
+    assert tip.is_hidden()
+    page.locator("svg.kort >> nth=0").locator('a.kommune[data-kode="155"] path').hover()
+    assert tip.is_visible()
+    text = tip.inner_text()
+    assert text.startswith("Dragør")
+    assert re.search(r"(omgjort af \d+ sag|ingen realitetsbehandlede sager)", text)
+    page.mouse.move(2, 2)
+    page.locator("h1").hover()
+    assert tip.is_hidden()
+
+
+def test_keyboard_reaches_a_municipality_and_opens_its_page(browser) -> None:
+    browser.goto("index.html")
+    page = browser.page
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.matches('svg.kort a.kommune')"):
+            break
+    else:
+        pytest.fail("Tab never reached a municipality on the map")
+    assert page.locator("#tip").is_visible()  # the tooltip also follows keyboard focus
+    name = page.locator("#tip strong").inner_text()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "/kommune/" in page.url
+    assert page.locator("h1").inner_text().startswith(name.split(" ")[0])
+    assert browser.console_errors == [] and browser.foreign == []
+
+
+def test_reading_guide_is_reachable_from_map_page_and_municipality_page(browser) -> None:
+    browser.goto("index.html")
+    page = browser.page
+    with page.expect_navigation():
+        page.get_by_role("navigation", name="Hovedmenu").get_by_role(
+            "link", name="Læsevejledning"
+        ).click()
+    assert page.locator("h1").inner_text() == "Sådan læser du omgørelsesprocenterne"
+    browser.goto("kommune/155-dragoer.html")
+    assert "Tårnby Kommune træffer afgørelserne" in page.locator(".bemaerkninger").inner_text()
+    with page.expect_navigation():
+        page.locator("main").get_by_role("link", name=re.compile("Læs vejledningen")).click()
+    assert page.url.endswith("laesevejledning.html")
+    assert browser.console_errors == [] and browser.foreign == []
+
+
+def test_snippets_work_on_their_own(browser) -> None:
+    page = browser.page
+    browser.goto("2024/kort/boernehandicap.html")
+    assert page.locator("figure.dkkort a.kommune").count() == 98
+    result = shape_fills_are_from_the_legend(page, 0)
+    assert result["bad"] == [] and result["shapes"] == 98
+    assert "Kilde: Ankestyrelsen" in page.locator("figure.dkkort").inner_text()
+    browser.goto("2024/kort/boernehandicap.svg")
+    assert page.locator("a.kommune").count() == 98
+    title = page.locator('a.kommune[data-kode="825"] title').text_content()
+    assert title.startswith("Læsø")
+    assert browser.console_errors == [] and browser.foreign == []
+
+
+def test_no_request_leaves_the_local_host(browser) -> None:
+    for path in (
+        "index.html",
+        "2023/index.html",
+        "kommune/185-taarnby.html",
+        "laesevejledning.html",
+        "2024/kort/socialomraadet.html",
+        "2024/kort/socialomraadet.svg",
+    ):
+        browser.goto(path)
+    assert browser.foreign == []
+    assert browser.console_errors == []
+
+
+@pytest.mark.parametrize(
+    "path", ["index.html", "kommune/155-dragoer.html", "laesevejledning.html", "2023/index.html"]
+)
+def test_axe_finds_no_serious_violations(browser, path) -> None:
+    assert AXE.is_file(), "run tests/browser/fetch_axe.sh (make chromium does)"
+    browser.goto(path)
+    page = browser.page
+    page.add_script_tag(path=str(AXE))
+    # Open the tables too, so they are checked.
+    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    result = page.evaluate(
+        "axe.run(document, {runOnly: {type: 'tag', values: "
+        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})"
+    )
+    serious = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"][:3]])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == []
+    assert browser.foreign == []

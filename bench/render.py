@@ -1,0 +1,131 @@
+"""Benchmark: render_site's work for 98 municipalities × 3 areas × 5 years.
+
+Measures, each in a fresh child process so nothing is warm that would not be warm in a new
+Lambda: the import of the handler module (target under 0.5 s; pandas must not be imported),
+rendering the full site with the built-in tile grid (target under 2 s), the same with the
+geographic map from ../shared/geo/kommuner.geojson when it is there (projection and
+simplification included), and publishing to an in-process S3 (moto) with the handler's
+publisher. Figures are printed, not asserted: a slow run is information, not a failure.
+
+    python bench/render.py
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+GEOJSON = REPO.parent / "shared" / "geo" / "kommuner.geojson"
+TARGET_RENDER = 2.0
+TARGET_IMPORT = 0.5
+
+IMPORT = """
+import importlib.util, json, sys, time
+t = time.perf_counter()
+spec = importlib.util.spec_from_file_location("app", "functions/render_site/app.py")
+m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+print(json.dumps({"seconds": time.perf_counter() - t, "pandas": "pandas" in sys.modules}))
+"""
+
+RENDER = """
+import json, os, sys, time
+sys.path.insert(0, ".")
+from tests.render_support import make_doc
+doc = make_doc(years=(2020, 2021, 2022, 2023, 2024))
+t0 = time.perf_counter()
+from danmarkskort.areas import default_mapping
+from danmarkskort.config import DirSource, layered
+from danmarkskort.remarks import load_remark_book
+from danmarkskort.render.geometry import load_geometry
+from danmarkskort.render.site import build_site
+from danmarkskort.render.style import load_style
+cfg = os.environ.get("BENCH_CONFIG")
+source = layered(DirSource(cfg)) if cfg else layered()
+mapping = default_mapping()
+t1 = time.perf_counter()
+geometry = load_geometry(source)
+t2 = time.perf_counter()
+site = build_site(doc, remarks=load_remark_book(source, mapping), mapping=mapping,
+                  geometry=geometry, style=load_style(source), site_url="https://example.dk")
+t3 = time.perf_counter()
+out = {"imports": t1 - t0, "geometry": t2 - t1, "render": t3 - t2, "total": t3 - t0,
+       "files": len(site.files) + len(site.entry_points),
+       "bytes": sum(len(f.body) for f in (*site.files, *site.entry_points))}
+if os.environ.get("BENCH_PUBLISH"):
+    import boto3
+    from moto import mock_aws
+    from danmarkskort.adapters.storage import Bucket
+    from danmarkskort.render.publish import publish_site
+    os.environ.update(AWS_DEFAULT_REGION="eu-north-1", AWS_ACCESS_KEY_ID="x",
+                      AWS_SECRET_ACCESS_KEY="x")
+    with mock_aws():
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket="site",
+                         CreateBucketConfiguration={"LocationConstraint": "eu-north-1"})
+        t4 = time.perf_counter()
+        publish_site(Bucket("site", s3), site, about={"extract_id": doc.extract_id})
+        out["publish_moto"] = time.perf_counter() - t4
+print(json.dumps(out))
+"""
+
+
+def child(code: str, **env: str) -> dict:
+    import os
+
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={
+            **os.environ,
+            **env,
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "AWS_DEFAULT_REGION": "eu-north-1",
+        },
+    )
+    if result.returncode:
+        sys.stderr.write(result.stderr)
+        raise SystemExit(result.returncode)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    imports = [child(IMPORT) for _ in range(3)]
+    best = min(i["seconds"] for i in imports)
+    print(
+        f"handler module import (fresh interpreter, best of 3): {best:.3f} s "
+        f"(target < {TARGET_IMPORT} s), pandas imported: {imports[0]['pandas']}"
+    )
+    tile = [child(RENDER) for _ in range(3)]
+    t = min(tile, key=lambda r: r["total"])
+    print(
+        f"tile grid, 98 × 3 areas × 5 years, best of 3: render {t['render']:.2f} s, "
+        f"with imports {t['total']:.2f} s (target < {TARGET_RENDER} s); "
+        f"{t['files']} files, {t['bytes'] / 1e6:.1f} MB"
+    )
+    if GEOJSON.is_file():
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as cfg:
+            (Path(cfg) / "kommuner.geojson").write_bytes(GEOJSON.read_bytes())
+            geo = min((child(RENDER, BENCH_CONFIG=cfg) for _ in range(3)), key=lambda r: r["total"])
+        print(
+            f"geographic map (DAGI GeoJSON), best of 3: geometry {geo['geometry']:.2f} s, "
+            f"render {geo['render']:.2f} s, total {geo['total']:.2f} s; "
+            f"{geo['files']} files, {geo['bytes'] / 1e6:.1f} MB"
+        )
+    else:
+        print(f"geographic map: skipped, {GEOJSON} is absent")
+    pub = child(RENDER, BENCH_PUBLISH="1")
+    print(
+        f"publish to S3 (moto, in process): {pub['publish_moto']:.2f} s for {pub['files']} objects"
+    )
+
+
+if __name__ == "__main__":
+    main()

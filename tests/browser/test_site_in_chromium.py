@@ -105,7 +105,9 @@ def test_snippets_work_on_their_own(browser) -> None:
     assert page.locator("figure.dkkort a.kommune").count() == 98
     result = shape_fills_are_from_the_legend(page, 0)
     assert result["bad"] == [] and result["shapes"] == 98
-    assert "Kilde: Ankestyrelsen" in page.locator("figure.dkkort").inner_text()
+    caption = page.locator("figure.dkkort").inner_text()
+    assert "Kilde: Ankestyrelsen" in caption
+    assert "Omgørelsesprocent 2024: børnehandicap" in caption  # UTF-8 even without headers
     browser.goto("2024/kort/boernehandicap.svg")
     assert page.locator("a.kommune").count() == 98
     title = page.locator('a.kommune[data-kode="825"] title').text_content()

@@ -9,6 +9,7 @@ header). Usage: python3 scripts/author_tilegrid.py ../shared/geo/kommuner.geojso
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import sys
@@ -22,7 +23,8 @@ CPH = (12.50, 55.68)
 
 
 def centroids(path: str) -> dict[str, tuple[float, float]]:
-    doc = json.load(open(path, encoding="utf-8"))
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
     acc: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
     for f in doc["features"]:
         code = f["properties"]["KOMKODE"][-3:]
@@ -30,7 +32,7 @@ def centroids(path: str) -> dict[str, tuple[float, float]]:
             continue
         ring = f["geometry"]["coordinates"][0]
         a = cx = cy = 0.0
-        for (x1, y1, *_), (x2, y2, *_) in zip(ring, ring[1:], strict=False):
+        for (x1, y1, *_), (x2, y2, *_) in itertools.pairwise(ring):
             cross = x1 * y2 - x2 * y1
             a += cross
             cx += (x1 + x2) * cross

@@ -448,3 +448,50 @@ def test_render_site_does_not_import_pandas() -> None:
         },
     )
     assert out.stdout.split() == ["False", "False"], out.stderr
+
+
+class _RecordingBucket:
+    name = "site"
+
+    def __init__(self, fail_on: str | None = None) -> None:
+        self.order: list[tuple[str, str]] = []
+        self.objects: dict[str, bytes] = {}
+        self.fail_on = fail_on
+
+    def put(self, key, body, *, content_type=None, cache_control=None, metadata=None):
+        if key == self.fail_on:
+            raise ConnectionError(key)
+        self.order.append((key, cache_control))
+        self.objects[key] = body if isinstance(body, bytes) else body.encode()
+        return key
+
+    def get_or_none(self, key):
+        return self.objects.get(key)
+
+
+def test_publisher_writes_versioned_objects_then_manifest_then_entry_points(site) -> None:
+    from danmarkskort.render.publish import publish_site
+
+    bucket = _RecordingBucket()
+    result = publish_site(bucket, site, about={"extract_id": "ab" * 32}, now="2025-06-03")
+    keys = [k for k, _ in bucket.order]
+    manifest = keys.index(f"{site.prefix}manifest.json")
+    assert all(k.startswith(site.prefix) for k in keys[:manifest])
+    assert len(keys[:manifest]) == len(site.files)
+    assert not any(k.startswith("v/") for k in keys[manifest + 1 :])
+    assert keys[-1] == "index.html" and keys[-2] == "versions.json"
+    assert all("immutable" in c for k, c in bucket.order if k.startswith("v/"))
+    assert all(c == site_module.ENTRY for k, c in bucket.order if not k.startswith("v/"))
+    assert result["files"] == len(site.files) + 1
+    versions = json.loads(bucket.objects["versions.json"])
+    assert versions["current"] == site.version
+
+
+def test_publisher_failure_before_entry_points_writes_no_entry_point(site) -> None:
+    from danmarkskort.render.publish import publish_site
+
+    bucket = _RecordingBucket(fail_on=f"{site.prefix}kommune/155-dragoer.html")
+    with pytest.raises(ConnectionError):
+        publish_site(bucket, site, about={}, now="2025-06-03")
+    assert all(k.startswith(site.prefix) for k, _ in bucket.order)
+    assert f"{site.prefix}manifest.json" not in bucket.objects

@@ -9,12 +9,14 @@ partial objects are unreachable from it and are simply rewritten on retry.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from danmarkskort.render.site import ENTRY, IMMUTABLE, Site
 
 VERSIONS_KEY = "versions.json"
+WORKERS = 16  # S3 puts are latency-bound; boto3 clients may be shared between threads
 JSON = "application/json; charset=utf-8"
 
 
@@ -62,8 +64,15 @@ def publish_site(
     )
     # Entry points: from here on readers see the new version. index.html goes last.
     entries = sorted(site.entry_points, key=lambda f: f.path == "index.html")
-    for f in entries[:-1]:
-        bucket.put(f.path, f.body, content_type=f.content_type, cache_control=ENTRY)
+    with ThreadPoolExecutor(WORKERS) as pool:
+        list(
+            pool.map(
+                lambda f: bucket.put(
+                    f.path, f.body, content_type=f.content_type, cache_control=ENTRY
+                ),
+                entries[:-1],
+            )
+        )
     versions = _versions(bucket)
     versions = [v for v in versions if v.get("version") != site.version]
     versions.insert(0, {**about, "version": site.version, "published": now, "prefix": prefix})

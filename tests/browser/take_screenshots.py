@@ -52,6 +52,20 @@ def main() -> None:
             mobile = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
             mobile.goto(f"{url}/kommune/155-dragoer.html")
             mobile.screenshot(path=str(OUT / "kommune-dragoer-mobil.png"))
+            geojson = REPO.parent / "shared" / "geo" / "kommuner.geojson"
+            if geojson.is_file():  # the geographic map, from the DAGI file beside the repo
+                config = work / "config"
+                config.mkdir()
+                (config / "kommuner.geojson").write_bytes(geojson.read_bytes())
+                run_chain(
+                    extract, out=work / "out", config=config, progress=lambda *_: None, site_url=url
+                )
+                page.set_viewport_size({"width": 1200, "height": 1000})
+                page.goto(f"{url}/2024/kort/voksenhandicap.html")
+                page.locator('a.kommune[data-kode="147"] path').hover()
+                page.locator("figure.dkkort").screenshot(
+                    path=str(OUT / "kort-geografisk-voksenhandicap.png")
+                )
             browser.close()
         server.shutdown()
     for png in sorted(OUT.glob("*.png")):

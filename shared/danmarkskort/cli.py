@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 DEFAULT_OUT = Path("out")
-DEMO_EXTRACT = "Ankestyrelsen udtræk {first}-{last} – alle kommuner.csv"
+DEMO_EXTRACT = "Ankestyrelsen udtræk {years} – alle kommuner.csv"
 
 
 def _config_source(directory: Path | None):  # type: ignore[no-untyped-def]
@@ -75,7 +75,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     years = args.years or [2022, 2023, 2024]
     target_dir = args.out / "extract"
     target_dir.mkdir(parents=True, exist_ok=True)
-    extract = target_dir / DEMO_EXTRACT.format(first=min(years), last=max(years))
+    span = f"{min(years)}-{max(years)}" if min(years) != max(years) else str(years[0])
+    extract = target_dir / DEMO_EXTRACT.format(years=span)
     rows = write_extract(extract, years=years, cases_per_year=args.cases, seed=args.seed)
     print(f"generated {extract} ({rows:,} cases, years {', '.join(map(str, years))})")
     return _run(extract, args.out, args.config)

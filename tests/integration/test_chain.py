@@ -260,3 +260,36 @@ def test_cli_serve_shows_the_site_on_localhost(published):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+# The local AWS signs each function's calls as an IAM user holding that function's policy
+# statements from template.yaml, so a permission the code needs but the template lacks fails
+# here as it would in AWS.
+MISSING_PERMISSIONS = {
+    "ComputeRatesFunction": ("WriteArchiveResultsRejections", "results/*"),
+    "RenderSiteFunction": ("PublishSite", None),
+    "NotifyMunicipalitiesFunction": ("Ledger", None),
+}
+
+
+@pytest.mark.parametrize("function", sorted(MISSING_PERMISSIONS))
+def test_a_permission_missing_from_the_template_fails_the_chain(function, tmp_path):
+    stack = load_stack(REPO, {"SenderAddress": LOCAL_SENDER})
+    stack.template = copy.deepcopy(stack.template)
+    sid, resource = MISSING_PERMISSIONS[function]
+    policy = stack.template["Resources"][function]["Properties"]["Policies"][0]
+    statement = next(s for s in policy["Statement"] if s["Sid"] == sid)
+    if resource is None:
+        policy["Statement"].remove(statement)
+    else:
+        statement["Resource"] = [
+            r for r in statement["Resource"] if not str(r).endswith(f"/{resource}'}}")
+        ]
+        assert len(statement["Resource"]) == 2
+    extract = tmp_path / "udtræk.csv"
+    write_extract(extract, years=[2024], cases_per_year=1000, seed=5)
+    result = run_chain(extract, out=tmp_path / "out", progress=_quiet, stack=stack)
+    assert result.status == "failed", summary(result)
+    failed = [i for i in result.invocations if not i.ok]
+    assert [i.function for i in failed] == [function]
+    assert "AccessDenied" in failed[0].error or "not authorized" in failed[0].error

@@ -16,12 +16,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import boto3
 from moto import mock_aws
+from moto import settings as moto_settings
+from moto.iam.access_control import IAMRequestBase
 
 from danmarkskort.events import SOURCE
-from danmarkskort.local.template import RuleSpec, Stack
+from danmarkskort.local.template import RuleSpec, Stack, TemplateError
 
 LOCAL_SENDER = "omgoerelser@example.invalid"
 OBSERVER_RULE = "local-observer"
@@ -37,10 +40,14 @@ _CREDENTIALS = {
 
 
 @contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    """Set environment variables for a block and put the old values back afterwards."""
+def environment(values: dict[str, str | None]) -> Iterator[None]:
+    """Set (None: unset) environment variables for a block, then put the old values back."""
     saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
+    for key, value in values.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
     try:
         yield
     finally:
@@ -67,7 +74,9 @@ class LocalAws:
 
     stack: Stack
     sender: str = LOCAL_SENDER
+    enforce_iam: bool = True
     stand_ins: list[StandIn] = field(default_factory=list)
+    identities: dict[str, dict[str, str | None]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # The template's SenderAddress stands for an identity verified in SES beforehand.
@@ -127,6 +136,72 @@ class LocalAws:
         for rule in self.stack.rules():
             self._create_rule(rule)
         self._create_observers()
+        if self.enforce_iam:
+            for function in self.stack.functions():
+                self._create_identity(function)
+
+    def _create_identity(self, function: str) -> None:
+        """An IAM user holding the function's own policy statements from the template.
+
+        moto checks S3 requests against resources (bucket/key ARNs), so the template's
+        prefix scoping is enforced as in AWS; for other services it checks actions only
+        (their resources become "*"), and it cannot evaluate conditions such as
+        ses:FromAddress (dropped here; test_template.py checks them statically).
+        """
+        policies = self.stack.properties(function).get("Policies", [])
+        statements = []
+        for policy in policies:
+            if not isinstance(policy, dict) or "Statement" not in policy:
+                raise TemplateError(
+                    f"{function}: the local AWS enforces inline policy statements only, "
+                    f"not {policy!r}"
+                )
+            for statement in policy["Statement"]:
+                actions = statement["Action"]
+                actions = actions if isinstance(actions, list) else [actions]
+                local = {"Effect": statement["Effect"], "Action": actions}
+                s3_only = all(a.startswith("s3:") for a in actions)
+                local["Resource"] = statement["Resource"] if s3_only else "*"
+                statements.append(local)
+        iam = self.client("iam")
+        user = f"{function}-role"[:64]
+        iam.create_user(UserName=user)
+        if statements:
+            iam.put_user_policy(
+                UserName=user,
+                PolicyName="template-policies",
+                PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
+            )
+        key = iam.create_access_key(UserName=user)["AccessKey"]
+        self.identities[function] = {
+            "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
+            "AWS_SESSION_TOKEN": None,
+        }
+
+    @contextmanager
+    def acting_as(self, function: str) -> Iterator[None]:
+        """Run a block with the function's identity, IAM enforced (when enforce_iam)."""
+        if not self.enforce_iam:
+            yield
+            return
+        saved = moto_settings.INITIAL_NO_AUTH_ACTION_COUNT
+        # boto3's default session caches the first credentials it resolves: start afresh so
+        # clients made in this block sign as the function; restore afterwards.
+        previous_session = boto3.DEFAULT_SESSION
+        boto3.DEFAULT_SESSION = None
+        try:
+            # Who calls and what they may do is checked; signatures are not: moto's SigV4
+            # check disagrees with botocore's for SES v2 paths holding an address ("@").
+            with (
+                environment(self.identities[function]),
+                patch.object(IAMRequestBase, "check_signature", lambda _self: None),
+            ):
+                moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
+                yield
+        finally:
+            moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = saved
+            boto3.DEFAULT_SESSION = previous_session
 
     def _create_bucket(self, logical_id: str) -> None:
         s3 = self.client("s3")

@@ -139,7 +139,12 @@ class Dispatcher:
         module: ModuleType = importlib.util.module_from_spec(module_spec)
         sys.path.insert(0, str(spec.code_dir))
         try:
-            with environment(self.env(spec)), contextlib.redirect_stdout(LOG_SINK):
+            with (
+                environment(self.env(spec)),
+                self.aws.acting_as(logical_id),
+                contextlib.redirect_stdout(LOG_SINK),
+                contextlib.redirect_stderr(LOG_SINK),
+            ):
                 sys.modules[name] = module
                 module_spec.loader.exec_module(module)
         finally:
@@ -168,7 +173,12 @@ class Dispatcher:
             )
             try:
                 fn = self.handler(spec.logical_id)
-                with environment(self.env(spec)), contextlib.redirect_stdout(LOG_SINK):
+                with (
+                    environment(self.env(spec)),
+                    self.aws.acting_as(spec.logical_id),
+                    contextlib.redirect_stdout(LOG_SINK),
+                    contextlib.redirect_stderr(LOG_SINK),
+                ):
                     result = fn(event, context)
                 error = None
                 break

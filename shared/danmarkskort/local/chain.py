@@ -187,6 +187,10 @@ def _export(aws: LocalAws, result: ChainResult) -> None:
             target.mkdir(parents=True, exist_ok=True)
             (target / key.rsplit("/", 1)[-1]).write_bytes(aws.get(aws.data_bucket, key))
         result.paths["results"] = target
+        csv_path = target / "figures.csv"
+        if csv_path.is_file():
+            lines = csv_path.read_text(encoding="utf-8").splitlines()
+            result.counts["figures"] = max(0, len(lines) - 1)
     for event in result.of_type(events.EXTRACT_REJECTED):
         detail = event["detail"]
         result.extract_id = detail["extract_id"]
@@ -286,8 +290,14 @@ def summary(result: ChainResult) -> str:
         lines.append(f"FAILED: {result.reason}")
     else:
         lines.append(f"STOPPED: {result.reason}")
+    if "figures" in result.counts:
+        lines.append(
+            f"Figures: {result.counts['figures']} records (year × area × municipality, "
+            "plus the whole country)"
+        )
     if result.warnings:
-        lines.append(f"Warnings ({len(result.warnings)} kinds):")
+        kinds = "kind" if len(result.warnings) == 1 else "kinds"
+        lines.append(f"Warnings ({len(result.warnings)} {kinds}):")
         lines += [f"  - {w}" for w in result.warnings]
     counts = result.counts
     if "pages" in counts:

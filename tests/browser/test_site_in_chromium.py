@@ -150,3 +150,16 @@ def test_axe_finds_no_serious_violations(browser, path) -> None:
     ]
     assert serious == []
     assert browser.foreign == []
+
+
+def test_without_javascript_the_svg_title_is_the_tooltip(chromium, served, site) -> None:
+    context = chromium.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(served.url + "index.html")
+        first_map = page.locator("svg.kort").first
+        assert first_map.locator("a.kommune > title").count() == 98
+        title = first_map.locator('a.kommune[data-kode="147"] > title').text_content()
+        assert title.startswith("Frederiksberg\n")
+    finally:
+        context.close()

@@ -180,3 +180,25 @@ def test_bad_geojson_names_the_feature_and_field(mutate, message) -> None:
         geometry_from_geojson(json.dumps(doc).encode())
     assert message in str(err.value)
     assert "kommuner.geojson" in str(err.value)
+
+
+def test_small_municipalities_are_big_enough_to_find(dagi) -> None:
+    """Læsø, Samsø, Ærø, Fanø on the main map, Dragør and Frederiksberg in the inset."""
+    import re
+
+    def extent(d: str) -> float:
+        xs, ys, x, y = [], [], 0.0, 0.0
+        for sub in re.findall(r"M([-\d.]+) ([-\d.]+)l([^Mz]*)z", d):
+            x, y = float(sub[0]), float(sub[1])
+            xs.append(x)
+            ys.append(y)
+            nums = [float(v) for v in sub[2].split()]
+            for dx, dy in zip(nums[::2], nums[1::2], strict=True):
+                x, y = x + dx, y + dy
+                xs.append(x)
+                ys.append(y)
+        return max(max(xs) - min(xs), max(ys) - min(ys))
+
+    shapes = {s.code: s for s in dagi.shapes}
+    for code in ("825", "741", "492", "563", "155", "147"):
+        assert extent(shapes[code].d) >= 8, code  # pixels: hoverable and clickable

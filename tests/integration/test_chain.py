@@ -16,9 +16,12 @@ from pathlib import Path
 import pytest
 from danmarkskort.cli import main
 from danmarkskort.generator import write_extract
-from danmarkskort.local import load_stack, run_chain, summary
+from danmarkskort.local import Dispatcher, LocalAws, load_stack, run_chain, summary
 from danmarkskort.local.aws import LOCAL_SENDER
+from danmarkskort.local.chain import local_overrides
 from danmarkskort.municipalities import registry
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
 
 REPO = Path(__file__).resolve().parents[2]
 EXTRACT_NAME = "Ankestyrelsen udtræk 2023-2024 – Dragør & Tårnby.csv"
@@ -293,3 +296,30 @@ def test_a_permission_missing_from_the_template_fails_the_chain(function, tmp_pa
     failed = [i for i in result.invocations if not i.ok]
     assert [i.function for i in failed] == [function]
     assert "AccessDenied" in failed[0].error or "not authorized" in failed[0].error
+
+
+def test_a_duplicated_upload_event_changes_nothing(tmp_path):
+    """S3 and EventBridge deliver at least once: the same 'Object Created' twice must still
+    give one site version and exactly 98 mails."""
+    stack = load_stack(REPO, {"SenderAddress": LOCAL_SENDER})
+    extract = tmp_path / "udtræk.csv"
+    write_extract(extract, years=[2024], cases_per_year=1000, seed=5)
+    with LocalAws(stack) as aws, (tmp_path / "chain.log").open("w") as log:
+        dispatcher = Dispatcher(aws, log=log, overrides=local_overrides("http://127.0.0.1:8000"))
+        aws.upload("incoming/udtræk.csv", extract.read_bytes())
+        compute = next(s for s in aws.stand_ins if s.target == "ComputeRatesFunction")
+        (event,) = aws.receive(compute.queue_url)
+        for _ in range(2):
+            aws.client("sqs").send_message(
+                QueueUrl=compute.queue_url, MessageBody=json.dumps(event)
+            )
+        dispatcher.run()
+        assert all(i.ok for i in dispatcher.invocations)
+        observed = [e["detail-type"] for e in aws.receive(aws.observer_url)]
+        assert observed.count("RatesComputed") == 1
+        assert observed.count("SitePublished") == 1
+        assert (
+            len([k for k in aws.keys(aws.data_bucket, "notifications/") if k.endswith(".eml")])
+            == 98
+        )
+        assert len(ses_backends[DEFAULT_ACCOUNT_ID][stack.region].sent_messages) == 98

@@ -64,4 +64,6 @@ def _record_metrics(result: dict[str, Any]) -> None:
         metrics.add_metric(name="Publications", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name="Warnings", unit=MetricUnit.Count, value=result["warnings"])
         metrics.add_metric(name="RowsRead", unit=MetricUnit.Count, value=result["rows"])
-        metrics.add_metric(name="Municipalities", unit=MetricUnit.Count, value=result["municipalities"])
+        metrics.add_metric(
+            name="Municipalities", unit=MetricUnit.Count, value=result["municipalities"]
+        )

@@ -54,7 +54,7 @@ def compose_times(runs: int = 5) -> tuple[float, list[float], int, int]:
     from danmarkskort.mail.texts import load_mail_texts
     from danmarkskort.remarks import load_remark_book
 
-    from tests.mail_figures import build_doc
+    from tests.figures_support import mail_doc as build_doc
 
     doc = build_doc()
     source = layered()
@@ -92,7 +92,8 @@ def whole_run() -> tuple[float, int]:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
 
-    from tests.mail_figures import EXTRACT_ID, build_doc
+    from tests.figures_support import MAIL_EXTRACT_ID as EXTRACT_ID
+    from tests.figures_support import mail_doc as build_doc
 
     region = "eu-north-1"
     env = {

@@ -33,7 +33,7 @@ print(json.dumps({"seconds": time.perf_counter() - t, "pandas": "pandas" in sys.
 RENDER = """
 import json, os, sys, time
 sys.path.insert(0, ".")
-from tests.render_support import make_doc
+from tests.figures_support import make_doc
 doc = make_doc(years=(2020, 2021, 2022, 2023, 2024))
 t0 = time.perf_counter()
 from danmarkskort.areas import default_mapping

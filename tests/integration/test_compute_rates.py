@@ -2,35 +2,24 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import uuid
 from pathlib import Path
-from types import SimpleNamespace
 from urllib.parse import quote_plus
 
 import pytest
 
-from tests.conftest import DATA_BUCKET, REPO, shared_path
-
-APP = REPO / "functions" / "compute_rates" / "app.py"
+from tests.conftest import DATA_BUCKET, shared_path
+from tests.handlers import lambda_context as handler_context
+from tests.handlers import load_app
 
 
 def load_handler():
-    spec = importlib.util.spec_from_file_location("compute_rates_app", APP)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.handler
+    return load_app("compute_rates").handler
 
 
-def lambda_context() -> SimpleNamespace:
-    return SimpleNamespace(
-        function_name="compute_rates",
-        memory_limit_in_mb=1024,
-        invoked_function_arn="arn:aws:lambda:eu-north-1:123456789012:function:compute_rates",
-        aws_request_id=str(uuid.uuid4()),
-        get_remaining_time_in_millis=lambda: 300_000,
-    )
+def lambda_context():
+    return handler_context("compute_rates")
 
 
 def object_created(key: str, size: int = 100, *, encode: bool = False) -> dict:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import email
-import importlib.util
 import io
 import json
 import re
@@ -29,26 +28,13 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from tests.conftest import DATA_BUCKET, REGION, SENDER
-from tests.mail_figures import EXTRACT_ID, build_doc
+from tests.figures_support import MAIL_EXTRACT_ID as EXTRACT_ID
+from tests.figures_support import mail_doc as build_doc
+from tests.handlers import lambda_context, load_app
 
 REPO = Path(__file__).resolve().parents[2]
 FIGURES_KEY = f"results/{EXTRACT_ID}/figures.json"
 SITE_URL = "https://kort.example.invalid"
-
-
-class Context:
-    """The part of the Lambda context the handler uses; time can be made to run out."""
-
-    function_name = "notify_municipalities"
-    memory_limit_in_mb = 1024
-    invoked_function_arn = "arn:aws:lambda:eu-north-1:123456789012:function:notify"
-    aws_request_id = "req-1"
-
-    def __init__(self, seconds: float = 900.0):
-        self.seconds = seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        return int(self.seconds * 1000)
 
 
 def site_published() -> dict[str, Any]:
@@ -69,25 +55,18 @@ def site_published() -> dict[str, Any]:
     return event
 
 
-def load_app() -> Any:
-    """The handler module as Lambda loads it (a fresh module, after the environment is set)."""
-    path = REPO / "functions" / "notify_municipalities" / "app.py"
-    spec = importlib.util.spec_from_file_location("notify_municipalities_app", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture
 def notify(aws, monkeypatch):
     """Figures in the data bucket; returns a function invoking the handler once."""
-    app = load_app()
+    app = load_app("notify_municipalities")
     aws.s3.put_object(Bucket=DATA_BUCKET, Key=FIGURES_KEY, Body=build_doc().to_json().encode())
     sleeps: list[float] = []
     monkeypatch.setattr(ses_module, "_sleep", sleeps.append)
 
-    def invoke(event: dict[str, Any] | None = None, context: Context | None = None):
-        return app.handler(event or site_published(), context or Context())
+    def invoke(event: dict[str, Any] | None = None, context: Any = None):
+        return app.handler(
+            event or site_published(), context or lambda_context("notify_municipalities")
+        )
 
     invoke.sleeps = sleeps  # type: ignore[attr-defined]
     return invoke
@@ -285,13 +264,12 @@ def test_a_crash_after_40_then_reruns_give_98_in_all(aws, notify, monkeypatch):
 
 
 def test_running_out_of_time_stops_and_the_retry_resumes(aws, notify):
-    class Shrinking(Context):
-        def get_remaining_time_in_millis(self) -> int:
-            left = 900 if len(sent()) < 40 else 20  # under the 30 s reserve after 40 mails
-            return left * 1000
+    context = lambda_context("notify_municipalities")
+    # Under the 30 s reserve once 40 mails are out.
+    context.get_remaining_time_in_millis = lambda: (900 if len(sent()) < 40 else 20) * 1000
 
     with pytest.raises(NotificationsIncomplete) as info:
-        notify(context=Shrinking())
+        notify(context=context)
     assert len(sent()) == 40
     assert len(info.value.summary["not_reached"]) == 58
     summary = notify()

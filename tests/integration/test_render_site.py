@@ -2,39 +2,29 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import uuid
-from types import SimpleNamespace
 
 import pytest
 from danmarkskort.adapters.storage import Bucket
 from danmarkskort.config import ConfigError
 from danmarkskort.figures import FiguresError
 
-from tests.conftest import DATA_BUCKET, REPO, SITE_BUCKET, shared_path
-from tests.render_support import make_doc
+from tests.conftest import DATA_BUCKET, SITE_BUCKET, shared_path
+from tests.figures_support import make_doc
+from tests.handlers import lambda_context as handler_context
+from tests.handlers import load_app
 
-APP = REPO / "functions" / "render_site" / "app.py"
 EXTRACT_A = "a1" * 32
 EXTRACT_B = "b2" * 32
 
 
 def load_handler():
-    spec = importlib.util.spec_from_file_location(f"render_site_app_{uuid.uuid4().hex}", APP)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.handler
+    return load_app("render_site").handler
 
 
-def lambda_context() -> SimpleNamespace:
-    return SimpleNamespace(
-        function_name="render_site",
-        memory_limit_in_mb=1024,
-        invoked_function_arn="arn:aws:lambda:eu-north-1:123456789012:function:render_site",
-        aws_request_id=str(uuid.uuid4()),
-        get_remaining_time_in_millis=lambda: 300_000,
-    )
+def lambda_context():
+    return handler_context("render_site")
 
 
 def rates_computed(extract_id: str, years=(2023, 2024)) -> dict:
@@ -200,7 +190,7 @@ def test_missing_or_corrupt_figures_fail_loudly_and_keep_the_old_site(aws, body)
 
 def test_incomplete_figures_fail_loudly(aws):
     doc = make_doc(years=(2024,), extract_id=EXTRACT_B)
-    from tests.render_support import doc_without
+    from tests.figures_support import doc_without
 
     put_figures(aws, EXTRACT_B, body=doc_without(doc, "825").to_json().encode("utf-8"))
     with pytest.raises(ValueError, match=r"figures are incomplete.*825"):

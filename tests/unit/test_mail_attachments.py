@@ -14,7 +14,8 @@ from danmarkskort.mail import attachments as att
 from danmarkskort.mail import xlsx
 from danmarkskort.municipalities import registry
 
-from tests.mail_figures import INJECTION, build_doc
+from tests.figures_support import INJECTION
+from tests.figures_support import mail_doc as build_doc
 
 
 @pytest.fixture(scope="module")

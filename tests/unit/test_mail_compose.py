@@ -24,7 +24,7 @@ from danmarkskort.mail.texts import load_mail_texts
 from danmarkskort.municipalities import registry
 from danmarkskort.remarks import load_remark_book
 
-from tests.mail_figures import build_doc
+from tests.figures_support import mail_doc as build_doc
 
 LINKS = Links(
     "https://kort.example.invalid/",

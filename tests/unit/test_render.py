@@ -24,7 +24,7 @@ from danmarkskort.render.site import RenderError, build_site
 from danmarkskort.render.style import load_style, parse_style
 
 from tests.conftest import REPO
-from tests.render_support import doc_without, make_doc
+from tests.figures_support import doc_without, make_doc
 
 NB = "\u00a0"
 

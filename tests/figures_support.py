@@ -1,4 +1,5 @@
-"""Test helper: a complete, consistent FiguresDoc without the compute step.
+"""Test helper: a complete, consistent FiguresDoc without the compute step, for the render
+and notify tests and benchmarks (the same format compute_rates writes).
 
 Counts are random (seeded) but every derived field follows design §4: realitetsbehandlede is
 the sum, the rate is unrounded, the Wilson interval, lav_n by threshold, national records as
@@ -10,11 +11,16 @@ from __future__ import annotations
 import math
 import random
 
-from danmarkskort.figures import Figure, FiguresDoc, new_doc
+from danmarkskort.figures import Figure, FiguresDoc, Provision, new_doc
 from danmarkskort.municipalities import NATIONAL_CODE, NATIONAL_NAME, registry
 
 AREAS = ("socialomraadet", "boernehandicap", "voksenhandicap")
-SMALL = {"825", "741", "492", "563", "155", "411"}
+SMALL = {"825", "741", "492", "563", "155"}  # Læsø, Samsø, Ærø, Fanø, Dragør
+BIG = {"101", "751", "461", "851"}  # København, Aarhus, Odense, Aalborg: never few cases
+# A provision label that a spreadsheet would run as a formula (the mail attachments' test).
+INJECTION = '=HYPERLINK("http://evil.example.invalid","klik")'
+MAIL_EXTRACT_ID = "5f" * 32
+MAIL_YEARS = (2022, 2023, 2024)
 
 
 def wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float] | None:
@@ -56,13 +62,21 @@ def make_doc(
     zero: tuple[tuple[int, str, str], ...] = ((2024, "voksenhandicap", "825"),),
     extract_id: str = "ab" * 32,
     names: dict[str, str] | None = None,
+    provisions: bool = False,
 ) -> FiguresDoc:
     rnd = random.Random(seed)
     names = names or {}
     figs: list[Figure] = []
+    provs: list[Provision] = []
     prev: dict[tuple[str, str], float | None] = {}
     size = {
-        m.code: (3 if m.code in SMALL else rnd.choice([12, 25, 40, 60, 90, 160, 300]))
+        m.code: (
+            3
+            if m.code in SMALL
+            else 600
+            if m.code in BIG
+            else rnd.choice([12, 25, 40, 60, 90, 160, 300])
+        )
         for m in registry().municipalities
     }
     for aar in years:
@@ -100,13 +114,45 @@ def make_doc(
             prev[(omraade, NATIONAL_CODE)] = nat.omgoerelsesprocent
             figs.append(nat)
             figs.extend(rows)
+        if provisions:
+            provs.extend(_provisions(aar, rnd))
     return new_doc(
         extract_id=extract_id,
         extract_file="udtraek_2024.csv",
         received="2025-06-02T08:15:00+00:00",
         figures=figs,
-        provisions=[],
+        provisions=provs,
         lav_n_threshold=threshold,
+    )
+
+
+def _provisions(aar: int, rnd: random.Random) -> list[Provision]:
+    """Per-provision counts for every municipality, plus one formula-looking label."""
+    out = []
+    for m in registry().municipalities:
+        for paragraf, areas in (("§ 41", "boernehandicap"), ("§ 85", "voksenhandicap")):
+            counts = (rnd.randint(0, 9), rnd.randint(0, 3), rnd.randint(0, 4), rnd.randint(0, 1))
+            out.append(
+                Provision(aar, m.code, "Serviceloven", paragraf, ("socialomraadet", areas), *counts)
+            )
+        if m.code == "101":
+            out.append(
+                Provision(aar, m.code, "Serviceloven", INJECTION, ("socialomraadet",), 1, 1, 0, 0)
+            )
+    return out
+
+
+def mail_doc(
+    *, extract_id: str = MAIL_EXTRACT_ID, years: tuple[int, ...] = MAIL_YEARS, seed: int = 7
+) -> FiguresDoc:
+    """The notify tests' document: three years, provisions, and no Dragør voksenhandicap cases
+    in 2024 (a municipality with an area without decided cases)."""
+    return make_doc(
+        years=years,
+        seed=seed,
+        extract_id=extract_id,
+        zero=((2024, "voksenhandicap", "155"),),
+        provisions=True,
     )
 
 

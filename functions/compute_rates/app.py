@@ -7,13 +7,9 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from danmarkskort.adapters.bus import EventBus
+from danmarkskort.adapters.idempotency import once_per_extract
 from danmarkskort.adapters.storage import Bucket
 from danmarkskort.compute_job import ComputeJob, upload_from_event
 from danmarkskort.settings import load_settings
@@ -21,9 +17,6 @@ from danmarkskort.settings import load_settings
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-
-# Results are kept for good; so is the memory of having computed them (about 13 months).
-IDEMPOTENCY_SECONDS = 400 * 24 * 3600
 
 
 @logger.inject_lambda_context(log_event=True)
@@ -35,20 +28,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     upload = upload_from_event(
         s3_event.raw_event.get("detail") or {}, s3_event.raw_event.get("time")
     )
-    config = IdempotencyConfig(
-        event_key_jmespath="extract_id", expires_after_seconds=IDEMPOTENCY_SECONDS
-    )
-    config.register_lambda_context(context)
-    store = DynamoDBPersistenceLayer(table_name=settings.state_table)
     job = ComputeJob(
         bucket=Bucket(settings.data_bucket),
         bus=EventBus(settings.event_bus),
         lav_n_threshold=settings.lav_n_threshold,
         max_bytes=settings.max_extract_bytes,
         identified=logger.set_correlation_id,
-        once=lambda fn: idempotent_function(
-            data_keyword_argument="job", persistence_store=store, config=config
-        )(fn),
+        once=once_per_extract(settings.state_table, context, data_keyword="job"),
     )
     result = job.run(upload)
     logger.info("extract handled", extra={"status": result["status"], "keys": result["keys"]})

@@ -7,13 +7,9 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from danmarkskort.adapters.bus import EventBus
+from danmarkskort.adapters.idempotency import once_per_extract
 from danmarkskort.adapters.storage import Bucket
 from danmarkskort.render.job import RenderJob
 from danmarkskort.settings import load_settings
@@ -21,9 +17,6 @@ from danmarkskort.settings import load_settings
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-
-# A published version stays published; remember having published it about 13 months.
-IDEMPOTENCY_SECONDS = 400 * 24 * 3600
 
 
 @logger.inject_lambda_context(log_event=True)
@@ -33,21 +26,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = load_settings().need("data_bucket", "site_bucket", "event_bus", "state_table")
     detail = EventBridgeEvent(event).detail
     logger.set_correlation_id(str(detail.get("extract_id", "")))
-    config = IdempotencyConfig(
-        event_key_jmespath="extract_id", expires_after_seconds=IDEMPOTENCY_SECONDS
-    )
-    config.register_lambda_context(context)
     job = RenderJob(
         data=Bucket(settings.data_bucket),
         site=Bucket(settings.site_bucket),
         bus=EventBus(settings.event_bus),
         site_url=settings.site_url,
     )
-    run = idempotent_function(
-        data_keyword_argument="detail",
-        persistence_store=DynamoDBPersistenceLayer(table_name=settings.state_table),
-        config=config,
-    )(job.run)
+    run = once_per_extract(settings.state_table, context, data_keyword="detail")(job.run)
     result = run(detail=detail)
     logger.info("site published", extra={"version": result["version"], "files": result["files"]})
     metrics.add_metric(name="SiteFiles", unit=MetricUnit.Count, value=result["files"])

@@ -207,6 +207,18 @@ def load_figures_json(data: bytes | str) -> FiguresDoc:
     )
 
 
+def load_announced(bucket: Any, key: str, extract_id: str) -> tuple[FiguresDoc, str]:
+    """The figures.json an event announced (bucket: adapters.storage.Bucket), with its resolved
+    key; a document of another extract than the event's is refused, never published or sent."""
+    resolved = bucket.resolve_key(key)
+    doc = load_figures_json(bucket.get(resolved))
+    if doc.extract_id != extract_id:
+        raise FiguresError(
+            f"{resolved} holds extract {doc.extract_id[:12]}, the event announced {extract_id[:12]}"
+        )
+    return doc, resolved
+
+
 def _opt_float(value: object) -> float | None:
     return None if value is None or value == "" else float(value)  # type: ignore[arg-type]
 

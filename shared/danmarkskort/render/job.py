@@ -10,7 +10,7 @@ from typing import Any
 from danmarkskort import events
 from danmarkskort.areas import load_mapping
 from danmarkskort.config import BucketSource, layered
-from danmarkskort.figures import FiguresError, load_figures_json
+from danmarkskort.figures import load_announced
 from danmarkskort.remarks import load_remark_book
 from danmarkskort.render.geometry import load_geometry
 from danmarkskort.render.publish import publish_site
@@ -31,13 +31,9 @@ class RenderJob:
         keys = detail["keys"]
         if not isinstance(keys, dict) or not keys.get("figures_json"):
             raise events.EventError(f"RatesComputed detail lacks keys.figures_json: {keys!r}")
-        figures_key = self.data.resolve_key(keys["figures_json"])
-        doc = load_figures_json(self.data.get(figures_key))
-        if doc.extract_id != detail["extract_id"]:
-            raise FiguresError(
-                f"{figures_key} holds extract {doc.extract_id[:12]}, "
-                f"the event announced {str(detail['extract_id'])[:12]}"
-            )
+        doc, figures_key = load_announced(
+            self.data, keys["figures_json"], str(detail["extract_id"])
+        )
         source = layered(BucketSource(self.data))
         mapping = load_mapping(source)
         site = build_site(

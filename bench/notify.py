@@ -47,31 +47,22 @@ def import_times(runs: int = 7) -> tuple[list[float], bool]:
 
 
 def compose_times(runs: int = 5) -> tuple[float, list[float], int, int]:
-    from danmarkskort.areas import load_mapping
     from danmarkskort.config import layered
-    from danmarkskort.mail.compose import ComposedMail, Context, Links, Sender, compose_all
-    from danmarkskort.mail.recipients import load_recipients
-    from danmarkskort.mail.texts import load_mail_texts
-    from danmarkskort.remarks import load_remark_book
+    from danmarkskort.mail.compose import ComposedMail, compose_all
+    from danmarkskort.mail.job import mail_context
 
     from tests.figures_support import mail_doc as build_doc
 
-    doc = build_doc()
-    source = layered()
-    mapping = load_mapping(source)
-    texts = load_mail_texts(source)
-    ctx = Context(
-        doc=doc,
-        mapping=mapping,
-        remarks=load_remark_book(source, mapping),
-        recipients=load_recipients(source),
-        texts=texts,
-        sender=Sender.checked("omgoerelser@example.invalid", texts.afsender_navn),
-        links=Links(
-            "https://kort.example.invalid",
-            "laesevejledning.html",
-            "kommune/{kommunekode}-{slug}.html",
-        ),
+    ctx = mail_context(
+        build_doc(),
+        layered(),
+        sender="omgoerelser@example.invalid",
+        reply_to="",
+        links={
+            "reading_guide": "laesevejledning.html",
+            "municipality_page": "kommune/{kommunekode}-{slug}.html",
+        },
+        site_url="https://kort.example.invalid",
     )
     t = time.perf_counter()
     mails = compose_all(ctx)

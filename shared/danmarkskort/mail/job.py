@@ -15,8 +15,8 @@ from typing import Any
 
 from danmarkskort import events
 from danmarkskort.areas import load_mapping
-from danmarkskort.config import BucketSource, layered
-from danmarkskort.figures import load_announced
+from danmarkskort.config import BucketSource, ConfigSource, layered
+from danmarkskort.figures import FiguresDoc, load_announced
 from danmarkskort.mail.compose import Context, Sender, compose_all, require_links
 from danmarkskort.mail.notify import Run
 from danmarkskort.mail.outbox import BucketOutbox
@@ -24,6 +24,30 @@ from danmarkskort.mail.recipients import load_recipients
 from danmarkskort.mail.texts import load_mail_texts
 from danmarkskort.remarks import load_remark_book
 from danmarkskort.settings import Settings
+
+
+def mail_context(
+    doc: FiguresDoc,
+    config: ConfigSource,
+    *,
+    sender: str,
+    reply_to: str,
+    links: dict[str, Any],
+    site_url: str,
+) -> Context:
+    """Everything composing needs, read and checked from the config (ConfigError names the
+    file, entry and field)."""
+    mapping = load_mapping(config)
+    texts = load_mail_texts(config)
+    return Context(
+        doc=doc,
+        mapping=mapping,
+        remarks=load_remark_book(config, mapping),
+        recipients=load_recipients(config),
+        texts=texts,
+        sender=Sender.checked(sender, texts.afsender_navn, reply_to),
+        links=require_links(links, site_url),
+    )
 
 
 @dataclass
@@ -42,19 +66,13 @@ class NotifyJob:
         )
         extract_id = str(detail["extract_id"])
         doc, _ = load_announced(self.data, detail["figures_key"], extract_id)
-        config = layered(BucketSource(self.data))
-        mapping = load_mapping(config)
-        texts = load_mail_texts(config)
-        ctx = Context(
-            doc=doc,
-            mapping=mapping,
-            remarks=load_remark_book(config, mapping),
-            recipients=load_recipients(config),
-            texts=texts,
-            sender=Sender.checked(
-                self.settings.sender, texts.afsender_navn, self.settings.reply_to
-            ),
-            links=require_links(detail["links"], detail.get("site_url") or self.settings.site_url),
+        ctx = mail_context(
+            doc,
+            layered(BucketSource(self.data)),
+            sender=self.settings.sender,
+            reply_to=self.settings.reply_to,
+            links=detail["links"],
+            site_url=detail.get("site_url") or self.settings.site_url,
         )
         mails = compose_all(ctx)  # all composed (and checked) before the first is sent
         sender = None if self.settings.dry_run else self.sender

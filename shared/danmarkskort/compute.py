@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from dataclasses import dataclass
 
 from danmarkskort.areas import Mapping, load_mapping
@@ -18,6 +19,7 @@ from danmarkskort.report import Report
 from danmarkskort.validation import validate
 
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+logger = logging.getLogger(__name__)
 
 
 def extract_id(data: bytes) -> str:
@@ -82,16 +84,26 @@ def evaluate(
         )
     mapping = mapping or load_mapping(config or layered())
     report = Report()
-    table = read_extract(data, filename, report)
-    validated = None
-    if table is not None:
-        report.facts.update(table.facts)
-        report.facts["shape"] = SHAPE_NAMES[table.shape]
-        validated = validate(table, mapping, report, received.date())
-    if validated is None or not report.accepted:
+    try:
+        table = read_extract(data, filename, report)
+        validated = None
+        if table is not None:
+            report.facts.update(table.facts)
+            report.facts["shape"] = SHAPE_NAMES[table.shape]
+            validated = validate(table, mapping, report, received.date())
+        if validated is None or not report.accepted:
+            return Evaluation(ident, filename, received_iso, report, None)
+        counts = validated.counts
+        figures = compute_figures(counts, mapping, lav_n_threshold)
+    except Exception as exc:  # a file we did not foresee must still get an answer, not a crash
+        logger.exception("extract %s (%s) could not be evaluated", ident, filename)
+        report.error(
+            "internal_error",
+            "Udtrækket kunne ikke behandles på grund af en fejl i programmet, ikke nødvendigvis "
+            f"i filen ({type(exc).__name__}: {exc}). Intet er offentliggjort; send rapporten og "
+            "filen til danmarkskorts udviklere.",
+        )
         return Evaluation(ident, filename, received_iso, report, None)
-    counts = validated.counts
-    figures = compute_figures(counts, mapping, lav_n_threshold)
     report.facts["rows_used"] = str(validated.rows_used)
     report.facts["years"] = ", ".join(str(y) for y in sorted({f.aar for f in figures}))
     report.facts["municipalities"] = str(counts["kommunekode"].nunique())

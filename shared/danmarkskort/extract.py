@@ -1,7 +1,9 @@
 """Reading an extract (design §3, a contract): CSV or XLSX, either shape, into one table.
 
-Tolerant where senders differ (encoding, separator, header spelling), strict where it
-matters (which columns are there). Problems go to the report; nothing is guessed silently.
+Tolerant where senders differ (encoding, separator, header spelling, title rows above the
+header, Excel's trailing empty columns), strict where it matters (which columns are there,
+rows that have more fields than the header). Problems go to the report with their line;
+nothing is guessed silently.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import io
 import json
 import re
 import unicodedata
+import warnings
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -20,7 +24,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from danmarkskort.report import Report
+from danmarkskort.report import Report, shown
 
 Shape = Literal["cases", "aggregated"]
 SHAPE_NAMES = {
@@ -33,6 +37,17 @@ _DISTINCTIVE = {
     "aggregated": ("stadfaestet", "aendret_ophaevet", "hjemvist", "afvist"),
 }
 XLSX_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old Excel (.xls), old Word, ...
+HEADER_SEARCH_ROWS = 20  # non-empty rows searched for the header (title rows above it)
+SEPARATORS = (";", "\t", ",")
+_OTHER_FORMATS = (
+    (b"%PDF", "en PDF-fil"),
+    (b"\x1f\x8b", "en gzip-komprimeret fil"),
+    (b"{\\rtf", "et RTF-dokument"),
+    (b"Rar!", "et RAR-arkiv"),
+    (b"7z\xbc\xaf", "et 7-Zip-arkiv"),
+)
+_MARKUP = (b"<!doctype html", b"<html", b"<table", b"<?xml", b"<workbook")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +56,7 @@ class Column:
     label: str  # as the contract names it, for messages
     required: bool
     keys: frozenset[str]
+    order: tuple[str, ...] = ()  # the same keys, most preferred first
 
 
 @dataclass
@@ -55,11 +71,11 @@ class Table:
 
 
 def header_key(text: object) -> str:
-    """Case-, accent- and separator-insensitive key: 'Ændring/Ophævelse' ~ 'aendring ophaevelse'."""
+    """Case-, accent- and punctuation-insensitive: 'Ændring/Ophævelse' ~ 'aendring ophaevelse'."""
     s = unicodedata.normalize("NFKC", str(text or "")).strip().lower()
-    s = s.translate(str.maketrans({"æ": "ae", "ø": "oe", "å": "aa"}))
+    s = s.translate(str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "§": "paragraf"}))
     s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode("ascii")
-    s = re.sub(r"[\s/._\-]+", "", s)
+    s = re.sub(r"[^a-z0-9]+", "", s)
     # Senders drop the Danish letters in different ways ('Afgorelse', 'Aar', 'Andring').
     return s.replace("ae", "a").replace("oe", "o").replace("aa", "a")
 
@@ -70,108 +86,274 @@ def column_specs() -> dict[str, tuple[Column, ...]]:
         resources.files("danmarkskort").joinpath("data", "extract_columns.json").read_text("utf-8")
     )
     doc = json.loads(raw)
-    return {
-        shape: tuple(
-            Column(
-                name, spec["label"], spec["required"], frozenset(map(header_key, spec["aliases"]))
-            )
-            for name, spec in doc[shape].items()
-        )
-        for shape in ("cases", "aggregated")
-    }
+    specs = {}
+    for shape in ("cases", "aggregated"):
+        columns = []
+        for name, spec in doc[shape].items():
+            order = tuple(dict.fromkeys(k for k in map(header_key, spec["aliases"]) if k))
+            columns.append(Column(name, spec["label"], spec["required"], frozenset(order), order))
+        specs[shape] = tuple(columns)
+    return specs
 
 
 def read_extract(data: bytes, filename: str, report: Report) -> Table | None:
-    """The extract as a Table, or None when it cannot be read (the reasons are in the report)."""
+    """The extract as a Table, or None when it cannot be read (the reasons are in the report).
+
+    The content decides the format, not the file name: a '.csv' that is really a workbook
+    is read as XLSX, and a text file named '.xlsx' or '.xls' as CSV (noted in the facts).
+    """
     blank = b" \t\r\n\x00\xef\xbb\xbf"
     if not data[:4096].strip(blank) and not data.strip(blank):  # no 200 MB copy for a real file
         report.error("empty", "Filen indeholder ingen data.")
         return None
-    if data[:4] == XLSX_MAGIC or filename.lower().endswith((".xlsx", ".xlsm")):
-        return _read_xlsx(data, report)
-    return _read_csv(data, report)
+    named = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
+    if data[:4] == XLSX_MAGIC:
+        table = _read_xlsx(data, report)
+        if table is not None and named not in ("xlsx", "xlsm"):
+            table.facts["format"] += f" (filnavnet siger .{named or '?'}, indholdet er XLSX)"
+        return table
+    if data[:8] == OLE_MAGIC:
+        report.error(
+            "unreadable",
+            "Filen er i Excels gamle format (.xls, Excel 97-2003), som ikke kan læses. Åbn den i "
+            "Excel og gem den som «Excel-projektmappe (.xlsx)» eller som «CSV UTF-8».",
+        )
+        return None
+    head = data[:512].lstrip(b" \t\r\n\xef\xbb\xbf").lower()
+    for magic, what in _OTHER_FORMATS:
+        if data.startswith(magic):
+            report.error("unreadable", f"Filen er {what}, ikke CSV eller XLSX.")
+            return None
+    if head.startswith(_MARKUP):
+        report.error(
+            "unreadable",
+            "Filen er en HTML- eller XML-side (fx «Gem som webside» eller «XML-regneark» fra "
+            "Excel), ikke CSV eller XLSX. Gem den som «Excel-projektmappe (.xlsx)» eller "
+            "«CSV UTF-8».",
+        )
+        return None
+    table = _read_csv(data, report)
+    if table is not None and named in ("xlsx", "xlsm", "xls"):
+        table.facts["format"] += f" (filnavnet siger .{named}, indholdet er tekst)"
+    return table
 
 
 def _decode(data: bytes, report: Report) -> tuple[str, str] | None:
     if data.startswith(b"\xef\xbb\xbf"):
         encodings = ["utf-8-sig"]
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(data):
         report.error(
             "unreadable", "Filen er gemt som UTF-16. Gem den som UTF-8 eller Windows-1252."
         )
         return None
     else:
         encodings = ["utf-8", "cp1252"]
+    if (nul := data.find(b"\x00")) >= 0:
+        report.error(
+            "unreadable",
+            "Filen indeholder binære data (en NUL-byte ved byte "
+            f"{nul}) og er ikke en tekstfil. Gem udtrækket som CSV eller XLSX.",
+            row=data[:nul].count(b"\n") + 1,
+        )
+        return None
+    first_error: UnicodeDecodeError | None = None
     for encoding in encodings:
         try:
-            return data.decode(encoding), encoding
+            text = data.decode(encoding)
         except UnicodeDecodeError as exc:
-            last = exc
+            first_error = first_error or exc
+            continue
+        if encoding == "cp1252" and first_error is not None and _has_utf8(data):
+            line = data[: first_error.start].count(b"\n") + 1
+            report.error(
+                "unreadable",
+                "Filen blander to tegnsæt: den er for det meste UTF-8, men række "
+                f"{line} er ikke (byte 0x{data[first_error.start]:02x} ved byte "
+                f"{first_error.start}; typisk æ, ø eller å gemt som Windows-1252). "
+                "Gem hele filen som «CSV UTF-8».",
+                row=line,
+            )
+            return None
+        return text, encoding
+    assert first_error is not None
+    last = first_error if len(encodings) == 1 else _cp1252_error(data)
     line = data[: last.start].count(b"\n") + 1
     report.error(
         "unreadable",
         "Filen er hverken gyldig UTF-8 eller Windows-1252 (ugyldig byte "
-        f"0x{data[last.start]:02x} ved byte {last.start}). Gem filen som CSV (UTF-8).",
+        f"0x{data[last.start]:02x} ved byte {last.start}). Gem filen som CSV (UTF-8) eller XLSX.",
         row=line,
     )
     return None
 
 
-def _sniff_separator(header_line: str) -> str:
-    counts = {sep: header_line.count(sep) for sep in (";", "\t", ",")}
-    return max(counts, key=lambda sep: counts[sep])
+def _cp1252_error(data: bytes) -> UnicodeDecodeError:
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        return exc
+    raise AssertionError("decodes as cp1252")  # pragma: no cover
 
 
-def _match_header(header: list[str], report: Report) -> tuple[Shape, dict[str, int]] | None:
-    """Pick the shape the header fits and map canonical names to column positions."""
-    keys = [header_key(h) for h in header]
+def _looks_utf16(data: bytes) -> bool:
+    """UTF-16 without a BOM: every other byte of ASCII text is NUL, the bytes between are not."""
+    sample = data[:200]
+    if len(sample) < 8:
+        return False
+    even, odd = sample[0::2], sample[1::2]
+    return (odd.count(0) > 0.8 * len(odd) and even.count(0) < 0.2 * len(even)) or (
+        even.count(0) > 0.8 * len(even) and odd.count(0) < 0.2 * len(odd)
+    )
+
+
+def _has_utf8(data: bytes) -> bool:
+    """True when the bytes hold UTF-8 encoded Danish letters ('Ã' followed by a continuation)."""
+    at = data.find(b"\xc3")
+    while 0 <= at < len(data) - 1:
+        if 0x80 <= data[at + 1] <= 0xBF:
+            return True
+        at = data.find(b"\xc3", at + 1)
+    return False
+
+
+def _score(keys: list[str]) -> dict[str, int]:
     specs = column_specs()
-    scores = {
+    return {
         shape: sum(
             any(k in col.keys for k in keys)
             for col in specs[shape]
             if col.name in _DISTINCTIVE[shape]
         )
-        for shape in specs
+        for shape in ("cases", "aggregated")
     }
+
+
+def _choose_header(candidates: list[tuple[int, list[str]]], report: Report) -> int | None:
+    """Index of the header among the first non-empty rows; title rows above it are warned.
+
+    The first non-empty row is the header when it names any distinctive column; a later
+    row only when it names at least two (a data cell such as 'Afvist' is not a header).
+    """
+    for i, (row, cells) in enumerate(candidates):
+        best = max(_score([header_key(c) for c in cells]).values())
+        if best >= (1 if i == 0 else 2):
+            if i:
+                first = candidates[0][0]
+                titles = " / ".join(
+                    shown(" ".join(c for c in cells if c), 60) for _, cells in candidates[:i]
+                )
+                report.warning(
+                    "skipped_lines",
+                    f"Række {first}-{row - 1} står over overskriften i række {row} og er "
+                    f"sprunget over (fx en titel): {titles}",
+                    row=first,
+                )
+            return i
+    row, cells = candidates[0]
+    found = " | ".join(shown(h, 40) for h in cells[:30] if h) or "(ingen)"
+    if len(cells) > 30:
+        found += f" | … ({len(cells)} kolonner i alt)"
+    report.error(
+        "unknown_shape",
+        "Overskriften passer hverken til et aggregeret udtræk (Instans; Lov; Paragraf; Aar; "
+        "Stadfæstelse; Ændring/Ophævelse; Hjemvisning; Afvisning/Henvisning) eller til et "
+        "udtræk på sagsniveau (Sagsnummer; Afgørelseskommune; Lov; Paragraf; Afgørelse; "
+        f"Afgørelsesdato). Fundet: {found}",
+        row=row,
+    )
+    return None
+
+
+def _match_header(
+    header: list[str], report: Report, row: int
+) -> tuple[Shape, dict[str, int]] | None:
+    """Pick the shape the header fits and map canonical names to column positions.
+
+    Several columns may fit one field (Kommunekode and Kommune): the alias listed first in
+    extract_columns.json wins and the others are ignored (named in the facts). Two columns
+    with the same name are an error: which one holds the data cannot be known.
+    """
+    keys = [header_key(h) for h in header]
+    specs = column_specs()
+    scores = _score(keys)
     shape: Shape = max(scores, key=lambda s: scores[s])  # type: ignore[assignment]
-    if scores[shape] == 0:
-        report.error(
-            "unknown_shape",
-            "Overskriften passer hverken til et aggregeret udtræk (Instans; Lov; Paragraf; Aar; "
-            "Stadfæstelse; Ændring/Ophævelse; Hjemvisning; Afvisning/Henvisning) eller til et "
-            "udtræk på sagsniveau (Sagsnummer; Afgørelseskommune; Lov; Paragraf; Afgørelse; "
-            f"Afgørelsesdato). Fundet: {' | '.join(h for h in header if h) or '(ingen)'}",
-            row=1,
-        )
-        return None
     positions: dict[str, int] = {}
     ok = True
     for col in specs[shape]:
-        found = [i for i, k in enumerate(keys) if k in col.keys]
-        # 'Kommune' may alias 'Instans' in cases; prefer the first exact alias.
-        found = [i for i in found if i not in positions.values()]
-        if len(found) > 1:
+        found = [
+            i for i, k in enumerate(keys) if k and k in col.keys and i not in positions.values()
+        ]
+        if not found:
+            if col.required:
+                report.error(
+                    "missing_column",
+                    f"Kolonnen «{col.label}» mangler; den kræves i et udtræk af typen "
+                    f"{SHAPE_NAMES[shape]}. Overskriften har: "
+                    + " | ".join(shown(h, 40) for h in header if h),
+                    row=row,
+                    column=col.label,
+                )
+                ok = False
+            continue
+        best = min(found, key=lambda i: (col.order.index(keys[i]), i))
+        twins = [i for i in found if keys[i] == keys[best]]
+        if len(twins) > 1:
             report.error(
                 "duplicate_column",
                 f"Kolonnen {col.label} står flere gange (kolonne "
-                f"{', '.join(str(i + 1) for i in found)}).",
-                row=1,
-                column=header[found[1]],
+                f"{', '.join(str(i + 1) for i in twins)}); det er uklart hvilken der gælder.",
+                row=row,
+                column=header[twins[1]],
             )
             ok = False
-        elif found:
-            positions[col.name] = found[0]
-        elif col.required:
-            report.error(
-                "missing_column",
-                f"Kolonnen «{col.label}» mangler; den kræves i et udtræk af typen "
-                f"{SHAPE_NAMES[shape]}. Overskriften har: {' | '.join(header)}",
-                row=1,
-                column=col.label,
-            )
-            ok = False
+        positions[col.name] = best
     return (shape, positions) if ok else None
+
+
+def _ignored(header: list[str], positions: dict[str, int]) -> str:
+    used = set(positions.values())
+    names = [shown(h, 40) for i, h in enumerate(header) if h.strip() and i not in used]
+    if len(names) > 15:
+        names = [*names[:15], f"… ({len(names)} i alt)"]
+    return ", ".join(names)
+
+
+# --- CSV ---------------------------------------------------------------------------------
+
+
+def _split_line(line: str, sep: str) -> list[str]:
+    try:
+        return [c.strip() for c in next(csv.reader([line], delimiter=sep), [])]
+    except csv.Error:  # e.g. a field over csv's size limit: the header is not there anyway
+        return [c.strip() for c in line.split(sep)]
+
+
+def _header_cells(line: str) -> tuple[str, list[str]]:
+    """The separator that makes the best header of a line, and its cells."""
+    best: tuple[tuple[int, int], str, list[str]] | None = None
+    for sep in SEPARATORS:
+        if sep not in line and best is not None:
+            continue
+        cells = _split_line(line, sep)
+        rank = (max(_score([header_key(c) for c in cells]).values()), len(cells))
+        if best is None or rank > best[0]:
+            best = (rank, sep, cells)
+    assert best is not None
+    return best[1], best[2]
+
+
+def _first_lines(text: str, n: int) -> Iterator[tuple[int, int, str]]:
+    """(line number, offset after the line, line) of the first lines holding any text."""
+    pos, number, found = 0, 0, 0
+    while pos < len(text) and found < n:
+        end = text.find("\n", pos)
+        end = len(text) if end < 0 else end
+        number += 1
+        line = text[pos:end].rstrip("\r")
+        pos = end + 1
+        if line.strip().strip(";,\t").strip():
+            found += 1
+            yield number, pos, line
 
 
 def _read_csv(data: bytes, report: Report) -> Table | None:
@@ -179,43 +361,43 @@ def _read_csv(data: bytes, report: Report) -> Table | None:
     if decoded is None:
         return None
     text, encoding = decoded
-    text = text.lstrip("\ufeff")
-    first_line = text.split("\n", 1)[0].rstrip("\r")
-    sep = _sniff_separator(first_line)
-    header = next(csv.reader([first_line], delimiter=sep))
-    header = [h.strip() for h in header]
-    matched = _match_header(header, report)
+    if text.endswith("\x1a") or ("\r" in text and "\n" not in text):
+        # DOS's end-of-file mark, or classic Mac line ends (CR only): rare, so a copy is fine.
+        text = text.rstrip("\x1a").replace("\r\n", "\n").replace("\r", "\n")
+        data = (b"\xef\xbb\xbf" if encoding == "utf-8-sig" else b"") + text.encode(
+            "utf-8" if encoding == "utf-8-sig" else encoding
+        )
+    boms = len(text) - len(text.lstrip("\ufeff"))  # a second BOM after utf-8-sig's own
+    text = text[boms:]
+    candidates = []
+    for number, end, line in _first_lines(text, HEADER_SEARCH_ROWS):
+        sep, cells = _header_cells(line)
+        candidates.append((number, end, sep, cells))
+    if not candidates:
+        report.error("empty", "Filen indeholder ingen data.")
+        return None
+    chosen = _choose_header([(n, cells) for n, _, _, cells in candidates], report)
+    if chosen is None:
+        return None
+    header_row, end, sep, header = candidates[chosen]
+    matched = _match_header(header, report, header_row)
     if matched is None:
         return None
     shape, positions = matched
-    names = sorted(positions, key=positions.get)  # type: ignore[arg-type]
-    generic = [f"c{i}" for i in range(len(header))]
-    try:
-        frame = pd.read_csv(
-            io.BytesIO(data),
-            encoding=encoding,
-            sep=sep,
-            header=None,
-            skiprows=1,
-            names=generic,
-            usecols=[generic[positions[n]] for n in names],
-            dtype={
-                generic[positions[n]]: "str" if n == "sagsnummer" else "category" for n in names
-            },
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=False,
-            engine="c",
-        )
-    except (pd.errors.ParserError, ValueError) as exc:
-        report.error(
-            "unreadable",
-            "Filen kan ikke læses som CSV; har alle rækker lige så mange felter som "
-            f"overskriften, og er anførselstegn lukket? (læserens besked: {exc})",
-        )
-        return None
-    frame = frame.rename(columns={generic[positions[n]]: n for n in names})[names]
-    lines = pd.Series(frame.index.to_numpy() + 2, index=frame.index)
+    plain = "utf-8" if encoding == "utf-8-sig" else encoding
+    prefix = (3 if encoding == "utf-8-sig" else 0) + 3 * boms + len(text[:end].encode(plain))
+    body = data[prefix:]
+    frame = _pandas_body(body, plain, sep, header, positions)
+    if frame is None or _physical_lines(body) != len(frame):
+        # Rows longer than the header, quoted line breaks or broken quoting: read record by
+        # record to report each problem at its line (slower, but such files are rare).
+        built = _csv_module_body(text[end:], sep, header, positions, header_row, report)
+        if built is None:
+            return None
+        frame, lines = built
+    else:
+        lines = pd.Series(frame.index.to_numpy() + header_row + 1, index=frame.index)
+    names = list(frame.columns)
     table = Table(
         shape=shape,
         frame=frame,
@@ -223,15 +405,125 @@ def _read_csv(data: bytes, report: Report) -> Table | None:
         headers={n: header[positions[n]] for n in names},
         facts={
             "format": "CSV",
-            "encoding": _ENCODING_NAMES[encoding],
+            "encoding": _ENCODING_NAMES[decoded[1]],
             "separator": _SEP_NAMES[sep],
         },
     )
+    _note_layout(table, header, positions, header_row)
     return _drop_blank_rows(table)
+
+
+def _physical_lines(body: bytes) -> int:
+    n = body.count(b"\n")
+    return n + (1 if body and not body.endswith(b"\n") else 0)
+
+
+def _pandas_body(
+    body: bytes, encoding: str, sep: str, header: list[str], positions: dict[str, int]
+) -> pd.DataFrame | None:
+    """The fast path: pandas' C reader. None when a row has more fields than the header."""
+    names = sorted(positions, key=positions.get)  # type: ignore[arg-type]
+    generic = [f"c{i}" for i in range(len(header))]
+    numbers = generic[positions["sagsnummer"]] if "sagsnummer" in positions else None
+    try:
+        with warnings.catch_warnings():
+            # A first row longer than the header makes pandas take its width, and the extra
+            # fields silently as an index or (index_col=False) dropped with only this warning.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                io.BytesIO(body),
+                encoding=encoding,
+                sep=sep,
+                header=None,
+                names=generic,
+                dtype={g: "str" if g == numbers else "category" for g in generic},
+                keep_default_na=False,
+                na_filter=False,
+                skip_blank_lines=False,
+                index_col=False,
+                engine="c",
+            )
+    except (pd.errors.ParserError, pd.errors.ParserWarning, ValueError, UnicodeDecodeError):
+        return None
+    frame = frame[[generic[positions[n]] for n in names]]
+    return frame.set_axis(names, axis=1)
+
+
+def _csv_module_body(
+    text: str,
+    sep: str,
+    header: list[str],
+    positions: dict[str, int],
+    header_row: int,
+    report: Report,
+) -> tuple[pd.DataFrame, pd.Series] | None:
+    """Record by record with the stdlib reader: exact lines, every long row reported."""
+    names = sorted(positions, key=positions.get)  # type: ignore[arg-type]
+    idx = [positions[n] for n in names]
+    width = len(header)
+    columns: list[list[str]] = [[] for _ in names]
+    lines: list[int] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
+    consumed = 0
+    long_rows = 0
+    room = report.room("fejl", "too_many_fields")
+    while True:
+        start = header_row + consumed + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            report.error(
+                "bad_quoting",
+                f'Rækken kan ikke læses: et anførselstegn (") er ikke lukket eller står midt i '
+                f"et felt ({exc}). Værdier med skilletegn eller linjeskift skal stå i "
+                'anførselstegn, fx "§ 44, jf. § 83", og et anførselstegn i en værdi skrives "".',
+                row=start,
+            )
+            return None
+        consumed = reader.line_num
+        if len(record) > width and any(c.strip() for c in record[width:]):
+            long_rows += 1
+            if long_rows <= room:
+                extra = "; ".join(c for c in record[width:] if c.strip())
+                report.error(
+                    "too_many_fields",
+                    f"Rækken har {len(record)} felter, men overskriften har {width}. Står "
+                    f"skilletegnet ({_SEP_NAMES[sep]}) i en værdi uden anførselstegn? Sæt "
+                    'værdien i anførselstegn, fx "§ 44, jf. § 83".',
+                    row=start,
+                    column=f"kolonne {width + 1}",
+                    value=extra,
+                )
+        for out, i in zip(columns, idx, strict=True):
+            out.append(record[i] if i < len(record) else "")
+        lines.append(start)
+    report.count_only("fejl", "too_many_fields", max(long_rows - room, 0))
+    frame = _frame(names, columns)
+    return frame, pd.Series(lines, index=frame.index, dtype=np.int64)
+
+
+def _frame(names: list[str], columns: list[list[str]]) -> pd.DataFrame:
+    frame = pd.DataFrame(dict(zip(names, columns, strict=True)), columns=names, dtype="object")
+    for name in names:
+        if name != "sagsnummer":
+            frame[name] = frame[name].astype("category")
+    return frame
+
+
+def _note_layout(table: Table, header: list[str], positions: dict[str, int], row: int) -> None:
+    if ignored := _ignored(header, positions):
+        table.facts["ignored_columns"] = ignored
+    if row != 1:
+        table.facts["header_row"] = str(row)
 
 
 _ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 med BOM", "cp1252": "Windows-1252"}
 _SEP_NAMES = {";": "semikolon", ",": "komma", "\t": "tabulator"}
+
+
+# --- XLSX --------------------------------------------------------------------------------
 
 
 def _cell_text(value: object) -> str:
@@ -249,59 +541,119 @@ def _cell_text(value: object) -> str:
 def _read_xlsx(data: bytes, report: Report) -> Table | None:
     from openpyxl import load_workbook  # only XLSX extracts pay for the import
 
+    if b"mimetypeapplication/vnd.oasis.opendocument" in data[:100]:
+        report.error(
+            "unreadable",
+            "Filen er et OpenDocument-regneark (.ods). Gem den som «Excel-projektmappe (.xlsx)» "
+            "eller som «CSV UTF-8».",
+        )
+        return None
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
-        report.error("unreadable", f"Filen kan ikke læses som XLSX (Excel): {exc}")
+        report.error("unreadable", f"Filen kan ikke læses som XLSX (Excel): {shown(str(exc), 200)}")
         return None
     try:
-        sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header: list[str] = []
-        header_row = 0
-        for number, row in enumerate(rows, start=1):
-            if any(c not in (None, "") for c in row):
-                header, header_row = [_cell_text(c) for c in row], number
-                break
-        if not header:
-            report.error("empty", "Det første ark i XLSX-filen er tomt.")
-            return None
-        matched = _match_header(header, report)
-        if matched is None:
-            return None
-        shape, positions = matched
-        names = sorted(positions, key=positions.get)  # type: ignore[arg-type]
-        records = []
-        for row in rows:
-            cells = [
-                _cell_text(row[positions[n]]) if positions[n] < len(row) else "" for n in names
-            ]
-            records.append(cells)
+        return _read_sheet(workbook, report)
+    except Exception as exc:  # a broken part deep inside the zip shows only while reading
+        report.error(
+            "unreadable",
+            "XLSX-filen er beskadiget og kan ikke læses til ende "
+            f"({type(exc).__name__}: {shown(str(exc), 200)}). Gem den igen fra Excel.",
+        )
+        return None
     finally:
         workbook.close()
-    frame = pd.DataFrame(records, columns=names, dtype="object")
-    for name in names:
-        if name != "sagsnummer":
-            frame[name] = frame[name].astype("category")
-    lines = pd.Series(frame.index.to_numpy() + header_row + 1, index=frame.index)
+
+
+def _nonempty(row: Iterable[object]) -> bool:
+    return any(_cell_text(c) for c in row)
+
+
+def _read_sheet(workbook, report: Report) -> Table | None:  # type: ignore[no-untyped-def]
+    sheets = workbook.worksheets
+    if not sheets:
+        report.error("empty", "XLSX-filen har intet regneark.")
+        return None
+    sheet = sheets[0]
+    sheet.reset_dimensions()  # some writers declare a wrong size; read what is there
+    rows = enumerate(sheet.iter_rows(values_only=True), start=1)
+    buffered: list[tuple[int, tuple[object, ...]]] = []
+    candidates: list[tuple[int, list[str]]] = []
+    for number, row in rows:
+        buffered.append((number, row))
+        if _nonempty(row):
+            candidates.append((number, [_cell_text(c) for c in row]))
+            if len(candidates) >= HEADER_SEARCH_ROWS:
+                break
+    if not candidates:
+        others = [s.title for s in sheets[1:] if _sheet_has_data(s)]
+        hint = (
+            f" Data står i arket «{others[0]}»: flyt det forrest, eller gem det som sin egen fil."
+            if others
+            else ""
+        )
+        report.error(
+            "empty",
+            f"Det første ark («{shown(sheets[0].title, 40)}») i XLSX-filen er tomt; udtrækket "
+            f"læses altid fra det første ark.{hint}",
+        )
+        return None
+    chosen = _choose_header(candidates, report)
+    if chosen is None:
+        return None
+    header_row, header = candidates[chosen]
+    matched = _match_header(header, report, header_row)
+    if matched is None:
+        return None
+    shape, positions = matched
+    names = sorted(positions, key=positions.get)  # type: ignore[arg-type]
+    idx = [positions[n] for n in names]
+    columns: list[list[str]] = [[] for _ in names]
+    lines: list[int] = []
+
+    def take(number: int, row: tuple[object, ...]) -> None:
+        for out, i in zip(columns, idx, strict=True):
+            out.append(_cell_text(row[i]) if i < len(row) else "")
+        lines.append(number)
+
+    for number, row in buffered:
+        if number > header_row:
+            take(number, row)
+    for number, row in rows:
+        take(number, row)
+    frame = _frame(names, columns)
     table = Table(
         shape=shape,
         frame=frame,
-        lines=lines,
+        lines=pd.Series(lines, index=frame.index, dtype=np.int64),
         headers={n: header[positions[n]] for n in names},
         facts={"format": "XLSX (første ark)"},
     )
+    _note_layout(table, header, positions, header_row)
     return _drop_blank_rows(table)
 
 
+def _sheet_has_data(sheet) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        return any(_nonempty(r) for r in sheet.iter_rows(max_row=50, values_only=True))
+    except Exception:  # only a hint for the message; the sheet itself is not read
+        return False
+
+
 def _drop_blank_rows(table: Table) -> Table:
-    blank = None
-    for name in table.frame.columns:
-        col = table.frame[name]
-        empty = col.eq("") if col.dtype != "category" else _blank_cat(col)
-        blank = empty if blank is None else (blank & empty)
-    if blank is not None and blank.any():
-        table.frame = table.frame.loc[~blank]
+    """Rows with no text in any used column (blank lines, Excel's empty rows) are not rows."""
+    frame = table.frame
+    categorical = [n for n in frame.columns if frame[n].dtype == "category"]
+    blank = np.ones(len(frame), dtype=bool)
+    for name in categorical:
+        blank &= _blank_cat(frame[name]).to_numpy()
+    for name in frame.columns.difference(categorical):
+        if blank.any():  # text columns (Sagsnummer: unique values) only where still blank
+            at = np.flatnonzero(blank)
+            blank[at] = frame[name].iloc[at].astype(str).str.strip().eq("").to_numpy()
+    if blank.any():
+        table.frame = frame.loc[~blank]
         table.lines = table.lines.loc[~blank]
     return table
 

@@ -7,6 +7,7 @@ raised one at a time) and only the listing is capped per kind; the counts are al
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -35,7 +36,22 @@ TITLES: dict[str, str] = {
     "unmapped_provision": "Bestemmelsen kunne ikke placeres i et særligt område",
     "repeated_row": "Samme kommune, bestemmelse og periode står flere gange (talt sammen)",
     "no_rows": "Filen har ingen rækker med sager",
+    "too_many_fields": "En række har flere felter end overskriften",
+    "bad_quoting": "Et anførselstegn er ikke lukket",
+    "skipped_lines": "Linjer over overskriften er sprunget over",
+    "thousands_separator": "Et antal er skrevet med tusindtalsseparator",
+    "internal_error": "Fejl i programmet",
 }
+MAX_VALUE_CHARS = 120  # a value in a listing; a broken file can have a megabyte in one cell
+MAX_MESSAGE_CHARS = 2000
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def shown(text: object, limit: int = MAX_VALUE_CHARS) -> str:
+    """Text as it can stand in a one-line report: control characters made visible, cut short."""
+    s = str(text).replace("\r\n", "\n").replace("\n", "↵").replace("\t", "⇥")
+    s = _CONTROL.sub("�", s)
+    return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +79,14 @@ class Report:
         """Record one problem standing for `total` occurrences (beyond the cap only counted)."""
         key = (problem.severity, problem.code)
         if self.listed[key] < self.cap_per_code:
+            problem = Problem(
+                problem.severity,
+                problem.code,
+                shown(problem.message, MAX_MESSAGE_CHARS),
+                problem.row,
+                None if problem.column is None else shown(problem.column),
+                None if problem.value is None else shown(problem.value),
+            )
             self.problems.append(problem)
             self.listed[key] += 1
             self.covered[key] += total
@@ -79,7 +103,8 @@ class Report:
         return max(self.cap_per_code - self.listed[(severity, code)], 0)
 
     def count_only(self, severity: Severity, code: str, n: int) -> None:
-        self.counts[(severity, code)] += n
+        if n > 0:  # a zero would create the kind (and reject the extract) without a problem
+            self.counts[(severity, code)] += n
 
     @property
     def accepted(self) -> bool:
@@ -164,6 +189,8 @@ _FACT_LABELS = {
     "municipalities": "Kommuner med sager",
     "encoding": "Tegnsæt",
     "separator": "Skilletegn",
+    "header_row": "Overskriften står i række",
+    "ignored_columns": "Kolonner der ikke bruges",
 }
 
 

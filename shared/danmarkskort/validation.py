@@ -8,6 +8,7 @@ about a second. Every problem is reported with its line, column and value.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
 import re
 from collections.abc import Callable
@@ -21,17 +22,35 @@ import pandas as pd
 
 from danmarkskort.areas import Mapping
 from danmarkskort.extract import Table, header_key
-from danmarkskort.municipalities import registry
+from danmarkskort.municipalities import Resolution, name_key, registry
 from danmarkskort.provisions import parse_paragraph
-from danmarkskort.report import Report
+from danmarkskort.report import Report, shown
 
 OUTCOMES = ("stadfaestet", "aendret_ophaevet", "hjemvist", "afvist")
 FIRST_YEAR = 2007  # the municipal reform: no figures before the 98 municipalities existed
 PROVISION_KEYS = ["kommunekode", "lov", "paragraf", "aar"]
+# A time of day after the date is ignored ('2024-03-15 00:00:00', '15-03-2024 10:22').
+_TIME = (
+    r"(?:[ T]+(?:kl\.? ?)?\d{1,2}[:.]\d{2}(?:[:.]\d{2}(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
 _DATE_FORMATS = (
-    (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$"), (1, 2, 3)),
-    (re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})$"), (3, 2, 1)),
-    (re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$"), (3, 2, 1)),
+    (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})" + _TIME + "$", re.ASCII), (1, 2, 3)),
+    (re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})" + _TIME + "$", re.ASCII), (3, 2, 1)),
+    (re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})" + _TIME + "$", re.ASCII), (3, 2, 1)),
+)
+_SHORT_YEAR = re.compile(r"^\d{1,2}[-.]\d{1,2}[-.]\d{2}(?:\s.*)?$")
+_EXCEL_SERIAL = re.compile(r"^\d{5}(?:[.,]\d+)?$")  # days since 1899-12-30: 45366 = 2024-03-15
+# Whole numbers as people and spreadsheets write them (ASCII digits only).
+_WHOLE = re.compile(r"^[0-9]+$")
+_WHOLE_DECIMAL = re.compile(r"^([0-9]+)[.,]0{1,2}$")  # '3.0', '3,00': a whole number
+_DANISH_THOUSANDS = re.compile(r"^[0-9]{1,3}(?:\.[0-9]{3})+$")  # '1.234' (Danish grouping)
+_SPACE_THOUSANDS = re.compile(r"^[0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+$")  # '1 234'
+_AMBIGUOUS = re.compile(r"^[0-9]{1,3}(?:,[0-9]{3})+$")  # '1,234': 1234 in English, 1.234 in Danish
+_FRACTION = re.compile(r"^-?[0-9]*[.,][0-9]+$")
+_QUARTER = re.compile(
+    r"^(?:(?P<y1>\d{4})\s*-?\s*)?(?:q|k|kvt\.?|kvartal)?\s*(?P<q>[1-4])"
+    r"(?:[.,]0+)?\s*\.?\s*(?:kvt\.?|kvartal|q)?(?:\s*(?P<y2>\d{4}))?$",
+    re.IGNORECASE | re.ASCII,
 )
 
 
@@ -40,6 +59,40 @@ def outcome_labels() -> dict[str, str]:
     raw = resources.files("danmarkskort").joinpath("data", "outcomes.json").read_text("utf-8")
     doc = json.loads(raw)
     return {header_key(label): outcome for outcome in OUTCOMES for label in doc[outcome]}
+
+
+def parse_count(text: str) -> tuple[int, str]:
+    """A count as written in an extract: (value, '') or (-1, why not) or (value, 'thousands').
+
+    Spreadsheets write whole numbers as '3', '3.0' or '3,00', and Danish ones group
+    thousands as '1.234' (read as 1234, with a warning). '1,234' is left as ambiguous (one
+    thousand two hundred and thirty-four, or 1.234?), and fractions are rejected.
+    """
+    v = text.strip()
+    if _WHOLE.match(v):
+        return int(v), ""
+    if m := _WHOLE_DECIMAL.match(v):
+        return int(m.group(1)), ""
+    if _DANISH_THOUSANDS.match(v) or _SPACE_THOUSANDS.match(v):
+        return int(re.sub(r"\D", "", v)), "thousands"
+    if v.startswith("-") and (_WHOLE.match(v[1:]) or _FRACTION.match(v[1:])):
+        return -1, "negative"
+    if _AMBIGUOUS.match(v):
+        return -1, "ambiguous"
+    if _FRACTION.match(v):
+        return -1, "fraction"
+    return -1, "not_a_number"
+
+
+_COUNT_PROBLEMS = {
+    "negative": "«{label}» må ikke være negativ: «{v}». Et antal er et helt tal ≥ 0.",
+    "fraction": "«{label}» skal være et helt tal ≥ 0, ikke en brøk: «{v}».",
+    "ambiguous": (
+        "«{label}» er tvetydig: «{v}» kan være et tal med komma som tusindtalsseparator eller "
+        "en brøk. Skriv antallet uden tusindtalsseparator."
+    ),
+    "not_a_number": "«{label}» skal være et helt tal ≥ 0, ikke «{v}».",
+}
 
 
 def parse_date(text: str) -> dt.date | None:
@@ -114,7 +167,7 @@ class _Checker:
         for pos in positions[:room]:
             value = self.text(name, pos)
             self.report.error(
-                code, message(value), row=int(self.lines[pos]), column=column, value=value
+                code, message(shown(value)), row=int(self.lines[pos]), column=column, value=value
             )
         self.report.count_only("fejl", code, max(len(positions) - room, 0))
 
@@ -126,21 +179,25 @@ class _Checker:
         if not len(positions):
             return
         values = self.frame[name].to_numpy()[positions]
+        if len(positions) > 10 * self.report.cap_per_code:  # many distinct values: keep it cheap
+            values = values.astype(str)
         seen: dict[str, list[int]] = {}
         for pos, value in zip(positions, values, strict=True):
             seen.setdefault(str(value).strip(), []).append(int(pos))
         column = self.table.headers.get(name, name)
         for value, rows in seen.items():
             self.report.add(
-                _warning(code, message(value, len(rows)), int(self.lines[rows[0]]), column, value),
+                _warning(
+                    code, message(shown(value), len(rows)), int(self.lines[rows[0]]), column, value
+                ),
                 total=len(rows),
             )
 
-    def required(self, name: str) -> np.ndarray:
+    def required(self, name: str, hint: str = "") -> np.ndarray:
         """Mask of rows whose required cell is empty (reported)."""
         mask = self.per_value(name, lambda v: v == "").rows(bool)
         label = self.table.headers.get(name, name)
-        self.rows_error("missing_value", name, mask, lambda _v: f"Feltet «{label}» er tomt.")
+        self.rows_error("missing_value", name, mask, lambda _v: f"Feltet «{label}» er tomt.{hint}")
         return mask
 
 
@@ -187,13 +244,20 @@ def validate(table: Table, mapping: Mapping, report: Report, received: dt.date) 
             base[outcome] = counts[outcome][keep]
         _repeated_rows(check, base, keep)
     grouped = base.groupby(PROVISION_KEYS, observed=True, sort=True)[list(OUTCOMES)].sum()
-    _unmapped(check, mapping, base, keep)
+    if not _unmapped(check, mapping, base, keep):
+        report.error(
+            "no_rows",
+            "Ingen af filens rækker tæller med i kortene: alle er udeladt (ikke en kommune, "
+            "ukendt lov eller en bestemmelse uden område; se advarslerne). Intet er "
+            "offentliggjort.",
+        )
+        return None
     return Validated(counts=grouped.reset_index(), rows=n, rows_used=int(keep.sum()))
 
 
 def _municipalities(check: _Checker) -> pd.Categorical:
     """Kommunekode per row; '' for excluded instances (warned), unknown ones are errors."""
-    resolved = check.per_value("instans", registry().resolve)
+    resolved = check.per_value("instans", resolve_instance)
     label = check.table.headers["instans"]
     empty = check.required("instans")
     unknown = resolved.rows(bool, lambda r: r.kind == "unknown") & ~empty
@@ -202,7 +266,8 @@ def _municipalities(check: _Checker) -> pd.Categorical:
         "instans",
         unknown,
         lambda v: (
-            f"«{v}» er ikke en af de 98 kommuner (navn eller 3-cifret kommunekode) i «{label}»."
+            f"«{v}» er ikke en af de 98 kommuner (navn eller 3-cifret kommunekode) i "
+            f"«{label}».{_disagreement(v) or _suggestion(v)}"
         ),
     )
     check.grouped_warning(
@@ -210,11 +275,69 @@ def _municipalities(check: _Checker) -> pd.Categorical:
         "instans",
         resolved.rows(bool, lambda r: r.kind == "excluded"),
         lambda v, k: (
-            f"«{v}» er ikke en kommune (region, kommunalt fællesskab eller "
-            f"Christiansø); {k} række(r) indgår ikke i kortene."
+            f"«{v}» er ikke en kommune ({_excluded_as(v)}); {k} række(r) indgår ikke i kortene."
         ),
     )
     return resolved.categorical(lambda r: r.municipality.code if r.municipality else "")
+
+
+def _excluded_as(value: str) -> str:
+    kind = resolve_instance(value).excluded_as
+    return _EXCLUDED_AS.get(kind, "region, kommunalt fællesskab eller Christiansø")
+
+
+_EXCLUDED_AS = {
+    "region": "en region",
+    "faellesskab": "et kommunalt fællesskab",
+    "ikke_kommune": "hører ikke til nogen kommune",
+    "total": "en sumrække for hele landet; landstallet beregnes af kommunernes rækker",
+}
+_CODE_AND_NAME = (
+    re.compile(r"^(?P<code>\d{3,4})\s*[-–:]?\s*(?P<name>\D.*)$"),  # '155 Dragør', '155 - Dragør'
+    re.compile(r"^(?P<name>\D.*?)\s*[(\[]\s*(?P<code>\d{3,4})\s*[)\]]$"),  # 'Dragør (155)'
+)
+
+
+def resolve_instance(value: str) -> Resolution:
+    """A municipality by name or code, or both in one cell when they agree ('155 Dragør')."""
+    hit = registry().resolve(value)
+    if hit.kind != "unknown":
+        return hit
+    for pattern in _CODE_AND_NAME:
+        if m := pattern.match(value.strip()):
+            by_code = registry().resolve(m.group("code"))
+            by_name = registry().resolve(m.group("name"))
+            if by_code.kind != "unknown" and by_code == by_name:
+                return by_code
+    return hit
+
+
+def _disagreement(value: str) -> str:
+    """' Koden 101 er København, men navnet er Dragør.' for a cell with both that disagree."""
+    for pattern in _CODE_AND_NAME:
+        if m := pattern.match(value.strip()):
+            by_code = registry().resolve(m.group("code"))
+            by_name = registry().resolve(m.group("name"))
+            if by_code.municipality and by_name.municipality:
+                return (
+                    f" Kommunekoden {m.group('code')} er {by_code.municipality.name}, men navnet "
+                    f"er {by_name.municipality.name}."
+                )
+    return ""
+
+
+@cache
+def _official_keys() -> dict[str, str]:
+    return {name_key(m.name): m.name for m in registry().municipalities}
+
+
+def _suggestion(value: str) -> str:
+    """' Mente du «Frederiksberg»?' for a near miss of an official name, else ''."""
+    key = name_key(value)
+    if not key or key.isdigit():
+        return ""
+    close = difflib.get_close_matches(key, list(_official_keys()), n=1, cutoff=0.8)
+    return f" Mente du «{_official_keys()[close[0]]}»?" if close else ""
 
 
 def _laws(check: _Checker, mapping: Mapping) -> pd.Categorical:
@@ -287,7 +410,10 @@ def _case_rows(check: _Checker, received: dt.date) -> tuple[np.ndarray, np.ndarr
         "bad_date",
         "dato",
         (years == -1) & ~empty,
-        lambda v: f"«{v}» er ikke en dato på formen ÅÅÅÅ-MM-DD, DD-MM-ÅÅÅÅ eller DD.MM.ÅÅÅÅ.",
+        lambda v: (
+            f"«{v}» er ikke en dato på formen ÅÅÅÅ-MM-DD, DD-MM-ÅÅÅÅ eller DD.MM.ÅÅÅÅ."
+            + _date_hint(v)
+        ),
     )
     check.rows_error(
         "bad_date",
@@ -302,9 +428,25 @@ def _case_rows(check: _Checker, received: dt.date) -> tuple[np.ndarray, np.ndarr
     return years, np.maximum(idx, 0)
 
 
-def _count_value(v: str) -> int:
-    v = v.replace(" ", "")
-    return int(v) if v.isdigit() else -1
+def _date_hint(v: str) -> str:
+    if _SHORT_YEAR.match(v):
+        return " Årstallet skal skrives med fire cifre (2024, ikke 24)."
+    if _EXCEL_SERIAL.match(v):
+        return (
+            " Det ligner et Excel-datonummer: formatér kolonnen som dato (ÅÅÅÅ-MM-DD), før "
+            "filen gemmes."
+        )
+    return ""
+
+
+def _quarter(v: str) -> tuple[int, int]:
+    """(quarter 1-4 or 0 when empty, year written with it or 0); (-1, 0) when unreadable."""
+    if not v:
+        return 0, 0
+    m = _QUARTER.match(v)
+    if not m or (m.group("y1") and m.group("y2")):
+        return -1, 0
+    return int(m.group("q")), int(m.group("y1") or m.group("y2") or 0)
 
 
 def _aggregated_rows(
@@ -312,27 +454,10 @@ def _aggregated_rows(
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     counts: dict[str, np.ndarray] = {}
     for name in OUTCOMES:
-        values = check.per_value(name, _count_value).rows(np.int64)
-        empty = check.required(name)
-        label = check.table.headers[name]
-        check.rows_error(
-            "bad_count",
-            name,
-            (values < 0) & ~empty,
-            lambda v, label=label: f"«{label}» skal være et helt tal ≥ 0, ikke «{v}».",
-        )
-        counts[name] = np.maximum(values, 0)
+        counts[name] = _counts(check, name, required=True)
     if "antal_sager_ialt" in check.frame:
-        total = check.per_value(
-            "antal_sager_ialt", lambda v: -3 if v == "" else _count_value(v)
-        ).rows(np.int64)
+        total = _counts(check, "antal_sager_ialt", required=False)
         label = check.table.headers["antal_sager_ialt"]
-        check.rows_error(
-            "bad_count",
-            "antal_sager_ialt",
-            total == -1,
-            lambda v: f"«{label}» skal være et helt tal ≥ 0, ikke «{v}».",
-        )
         parts = sum(counts.values())
         mismatch = (total >= 0) & (total != parts)
         sums = dict(zip(np.flatnonzero(mismatch), parts[mismatch], strict=True))
@@ -346,8 +471,8 @@ def _aggregated_rows(
     this_year = received.year
 
     def year_value(v: str) -> int:
-        y = _count_value(v)
-        return y if FIRST_YEAR <= y <= this_year else -1
+        y, why = parse_count(v)
+        return y if FIRST_YEAR <= y <= this_year and why == "" else -1
 
     years = check.per_value("aar", year_value).rows(np.int64)
     empty = check.required("aar")
@@ -355,27 +480,68 @@ def _aggregated_rows(
         "bad_year",
         "aar",
         (years < 0) & ~empty,
-        lambda v: f"«{v}» er ikke et sandsynligt årstal ({FIRST_YEAR}-{this_year}).",
+        lambda v: (
+            f"«{v}» er ikke et sandsynligt årstal ({FIRST_YEAR}-{this_year})."
+            + (" Årstallet skal skrives med fire cifre." if re.fullmatch(r"\d{2}", v) else "")
+        ),
     )
     if "kvartal" in check.frame:
-        quarter = check.per_value(
-            "kvartal", lambda v: v in ("", "1", "2", "3", "4", "Q1", "Q2", "Q3", "Q4")
-        ).rows(bool)
+        quarter = check.per_value("kvartal", _quarter)
+        number = quarter.rows(np.int64, lambda r: r[0])
         check.rows_error(
             "bad_quarter",
             "kvartal",
-            ~quarter,
-            lambda v: f"«{v}» er ikke et kvartal (1-4).",
+            number < 0,
+            lambda v: f"«{v}» er ikke et kvartal (1-4, fx «1», «Q1» eller «1. kvartal»).",
+        )
+        written = quarter.rows(np.int64, lambda r: r[1])
+        label = check.table.headers["aar"]
+        check.rows_error(
+            "bad_quarter",
+            "kvartal",
+            (written > 0) & (years > 0) & (written != years),
+            lambda v: f"Kvartalet «{v}» hører til et andet år end «{label}» i samme række.",
         )
     check.report.facts["rows"] = str(len(check.frame))
     return years, counts
+
+
+def _counts(check: _Checker, name: str, *, required: bool) -> np.ndarray:
+    """Counts of one column; -3 for an empty optional cell. Problems are reported per row."""
+    parsed = check.per_value(name, lambda v: (-3, "") if v == "" else parse_count(v))
+    values = parsed.rows(np.int64, lambda r: r[0])
+    kinds = ["", "thousands", *_COUNT_PROBLEMS]
+    why = np.array(kinds, dtype=object)[parsed.rows(np.int8, lambda r: kinds.index(r[1]))]
+    hint = " Skriv 0, hvis der ingen sager er."
+    empty = check.required(name, hint) if required else np.zeros(len(values), dtype=bool)
+    label = check.table.headers[name]
+    for problem, text in _COUNT_PROBLEMS.items():
+        check.rows_error(
+            "bad_count",
+            name,
+            (why == problem) & ~empty,
+            lambda v, text=text: text.format(label=label, v=v),
+        )
+    check.grouped_warning(
+        "thousands_separator",
+        name,
+        why == "thousands",
+        lambda v, k: (
+            f"«{v}» i «{label}» er læst som {parse_count(v)[0]} (punktum eller mellemrum som "
+            f"tusindtalsseparator); {k} række(r)."
+        ),
+    )
+    if required:
+        return np.maximum(values, 0)
+    return np.where((why == "") | (why == "thousands"), values, -1)
 
 
 def _repeated_rows(check: _Checker, base: pd.DataFrame, keep: np.ndarray) -> None:
     keys = [*PROVISION_KEYS] + (["kvartal"] if "kvartal" in check.frame else [])
     frame = base[PROVISION_KEYS].copy()
     if "kvartal" in check.frame:
-        frame["kvartal"] = check.frame["kvartal"].to_numpy()[keep]
+        quarter = check.per_value("kvartal", _quarter).rows(np.int64, lambda r: r[0])
+        frame["kvartal"] = quarter[keep]
     repeated = frame.duplicated(subset=keys, keep="first").to_numpy()
     if repeated.any():
         mask = np.zeros(len(keep), dtype=bool)
@@ -391,11 +557,15 @@ def _repeated_rows(check: _Checker, base: pd.DataFrame, keep: np.ndarray) -> Non
         )
 
 
-def _unmapped(check: _Checker, mapping: Mapping, base: pd.DataFrame, keep: np.ndarray) -> None:
-    """Warn (never drop silently) about provisions that count in no area, or no special area."""
+def _unmapped(check: _Checker, mapping: Mapping, base: pd.DataFrame, keep: np.ndarray) -> bool:
+    """Warn (never drop silently) about provisions that count in no area, or no special area.
+
+    True when at least one row counts in some area (else there is nothing to publish).
+    """
     keys = ["lov", "paragraf", "aar"]
     combos = base[keys].drop_duplicates()
     status = []
+    counted = False
     for lov, paragraf, aar in combos.itertuples(index=False):
         if not lov:
             status.append("")  # unknown law: warned already
@@ -403,12 +573,14 @@ def _unmapped(check: _Checker, mapping: Mapping, base: pd.DataFrame, keep: np.nd
             status.append("none")
         elif not parse_paragraph(paragraf):
             status.append("unparsed")
+            counted = True
         else:
             status.append("")
+            counted = True
     combos = combos.assign(_status=status)
     combos = combos[combos["_status"] != ""]
     if combos.empty:
-        return
+        return counted
     merged = base[keys].merge(combos, how="left", on=keys)["_status"].fillna("").to_numpy()
     for flag, message in (
         (
@@ -427,3 +599,4 @@ def _unmapped(check: _Checker, mapping: Mapping, base: pd.DataFrame, keep: np.nd
         check.grouped_warning(
             "unmapped_provision", "paragraf", rows, lambda v, k, m=message: m.format(v=v, k=k)
         )
+    return counted

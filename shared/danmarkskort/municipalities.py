@@ -30,6 +30,8 @@ class Municipality:
         """The name used in salutations and subjects, e.g. 'Dragør Kommune'."""
         if self.code == "400":
             return "Bornholms Regionskommune"
+        if self.code == "101":  # the official name is genitive, as Bornholm's
+            return "Københavns Kommune"
         return f"{self.name} Kommune"
 
     @property

@@ -305,7 +305,7 @@ def test_a_municipality_without_recipient_is_reported_not_a_crash(aws, notify):
     )
     summary = notify()
     assert len(sent()) == 97
-    assert summary["no_recipient"] == [{"kommunekode": "101", "kommune": "København Kommune"}]
+    assert summary["no_recipient"] == [{"kommunekode": "101", "kommune": "Københavns Kommune"}]
 
 
 def test_an_unverified_sender_fails_loudly_before_any_mail(aws, notify, monkeypatch):

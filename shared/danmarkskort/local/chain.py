@@ -92,7 +92,10 @@ def _describe(inv: Invocation, produced: list[dict[str, Any]]) -> str:
         )
     kinds: dict[str, int] = {}
     for event in produced:
-        kinds[event.get("detail-type", "?")] = kinds.get(event.get("detail-type", "?"), 0) + 1
+        kind = event.get("detail-type", "?")
+        if kind == events.MUNICIPALITY_NOTIFIED and _is_notify_summary(event):
+            kind += " summary"  # the closing summary is not a 99th municipality
+        kinds[kind] = kinds.get(kind, 0) + 1
     emitted = ", ".join(f"{n} × {k}" if n > 1 else k for k, n in kinds.items()) or "nothing"
     return f"{inv.trigger} → {name} ({inv.seconds:.2f}s) → {emitted}"
 
@@ -265,11 +268,12 @@ def _conclude(result: ChainResult, s3_events: list[dict[str, Any]], key: str) ->
         )
 
 
+def _is_notify_summary(event: dict[str, Any]) -> bool:
+    return event.get("detail", {}).get("kommunekode") == "000"
+
+
 def _notify_done(result: ChainResult) -> bool:
-    return any(
-        e["detail"].get("kommunekode") == "000"
-        for e in result.of_type(events.MUNICIPALITY_NOTIFIED)
-    )
+    return any(_is_notify_summary(e) for e in result.of_type(events.MUNICIPALITY_NOTIFIED))
 
 
 def summary(result: ChainResult) -> str:
@@ -286,6 +290,12 @@ def summary(result: ChainResult) -> str:
         )
         lines.append(f"REJECTED: {problems} problem(s); nothing was published")
         lines += [f"  - {p}" for p in result.problems]
+        saved = result.paths.get("rejected")
+        where = f"below and in {saved / 'report.txt'}" if saved else "below"
+        lines.append(
+            f"What to do: correct the rows named in the report ({where}), check the corrected "
+            "file with `danmarkskort validate <file>` until it says «godkendt», and run again."
+        )
     elif result.status == "failed":
         lines.append(f"FAILED: {result.reason}")
     else:

@@ -213,11 +213,21 @@ def to_xlsx(tables: Sequence[Table]) -> bytes:
                 *([neutralise(c) for c in row] for row in table.rows),
             ],
             decimal_columns=table.percent_columns,
-            widths=[max(10, min(45, len(name) + 2)) for name in table.columns],
+            widths=_widths(table),
         )
         for table in tables
     ]
     return xlsx.write_xlsx(sheets)
+
+
+def _widths(table: Table) -> list[float]:
+    """Wide enough for the header and the longest value, so no text is cut off on opening."""
+    longest = [len(str(c)) for c in table.columns]
+    for row in table.rows:
+        for i, cell in enumerate(row):
+            if cell is not None:
+                longest[i] = max(longest[i], len(str(cell)))
+    return [max(10, min(70, n + 2)) for n in longest]
 
 
 def _csv_cell(value: Cell) -> Cell:

@@ -213,7 +213,13 @@ def _attachments(ctx: Context, m: Municipality) -> list[att.Attachment]:
         html = (
             _environment()
             .get_template("remarks.html.j2")
-            .render(kommune=m.full_name, aar=y, remarks=remarks, doc=ctx.doc)
+            .render(
+                kommune=m.full_name,
+                aar=y,
+                remarks=remarks,
+                doc=ctx.doc,
+                received_date=_received_date(ctx.doc.received),
+            )
         )
         name = att.file_stem("bemaerkninger", y, m) + ".html"
         out.append(att.Attachment(name, "text/html; charset=utf-8", html.encode("utf-8")))
@@ -269,8 +275,11 @@ class AreaView:
     split: str
     afvist: str
     low_n: str
-    change: str
-    national: str
+    change: str  # a sentence for the text part: 'Ændring fra 2023: +5,6 procentpoint.'
+    national: str  # 'Hele landet: 37,9 % af 8.781 sager.'
+    change_label: str  # the HTML table's row label and value, without repeating it
+    change_value: str
+    national_value: str
 
 
 def _area_view(ctx: Context, f: Figure, previous_year: int | None) -> AreaView:
@@ -295,29 +304,39 @@ def _area_view(ctx: Context, f: Figure, previous_year: int | None) -> AreaView:
         f"hjemvist {number(f.hjemvist)}"
     )
     afvist = (
-        f"Desuden {cases(f.afvist)} afvist eller henvist; de indgår ikke i procenten."
+        f"Desuden {cases(f.afvist)} afvist eller henvist; "
+        f"{'den indgår' if f.afvist == 1 else 'de indgår'} ikke i procenten."
         if f.afvist
         else ""
     )
     low_n = ""
-    if f.lav_n and f.realitetsbehandlede:
+    if f.lav_n and f.realitetsbehandlede:  # shown after the label 'Få sager:'
         low_n = (
-            f"Få sager: færre end {doc.lav_n_threshold} realitetsbehandlede sager. "
+            f"færre end {doc.lav_n_threshold} realitetsbehandlede sager. "
             "Procenten er derfor usikker og kan svinge meget fra år til år."
         )
     if previous_year is None:
-        change = "Der er ingen tal for året før i dette udtræk."
+        change_label = "Ændring"
+        change_value = "Der er ingen tal for året før i dette udtræk."
+        change = change_value
     elif f.aendring_pp is None:
-        change = f"Ingen sammenligning med {previous_year} (ingen realitetsbehandlede sager)."
+        empty_year = f.aar if f.omgoerelsesprocent is None else previous_year
+        change_label = f"Ændring fra {previous_year}"
+        change_value = f"Ingen sammenligning (ingen realitetsbehandlede sager i {empty_year})."
+        change = (
+            f"Ingen sammenligning med {previous_year} "
+            f"(ingen realitetsbehandlede sager i {empty_year})."
+        )
     else:
-        change = f"Ændring fra {previous_year}: {pp(f.aendring_pp, 1)}."
+        change_label = f"Ændring fra {previous_year}"
+        change_value = pp(f.aendring_pp, 1)
+        change = f"{change_label}: {change_value}."
     land = ctx.index.national.get((f.aar, f.omraade))
     if land is None or land.omgoerelsesprocent is None:
-        national = "Hele landet: ingen tal."
+        national_value = "ingen tal"
     else:
-        national = (
-            f"Hele landet: {pct(land.omgoerelsesprocent, 1)} af {cases(land.realitetsbehandlede)}."
-        )
+        national_value = f"{pct(land.omgoerelsesprocent, 1)} af {cases(land.realitetsbehandlede)}"
+    national = f"Hele landet: {national_value}."
     return AreaView(
         slug=f.omraade,
         navn=navn,
@@ -330,6 +349,9 @@ def _area_view(ctx: Context, f: Figure, previous_year: int | None) -> AreaView:
         low_n=low_n,
         change=change,
         national=national,
+        change_label=change_label,
+        change_value=change_value,
+        national_value=national_value,
     )
 
 
@@ -365,10 +387,19 @@ def _view(ctx: Context, m: Municipality, attachment_names: list[str]) -> dict[st
         "extract_file": ctx.doc.extract_file,
         "extract_id": ctx.doc.extract_id,
         "received": ctx.doc.received,
+        "received_date": _received_date(ctx.doc.received),
     }
 
 
 # --- helpers --------------------------------------------------------------------------------
+
+
+def _received_date(received: str) -> str:
+    """'2025-06-02T08:00:00+00:00' → '2. juni 2025', as on the site; unparsable text as is."""
+    try:
+        return long_date(received)
+    except (TypeError, ValueError):
+        return received
 
 
 @cache

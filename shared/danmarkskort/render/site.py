@@ -359,10 +359,12 @@ class _Renderer:
         out = []
         for r, years in seen.items():
             span = str(years[0]) if len(years) == 1 else f"{years[0]}\u2013{years[-1]}"
-            areas = [self.mapping.area(a).navn for a in r.omraader if a in self.mapping.slugs]
-            out.append(
-                {"r": r, "years": span, "areas": fmt.join_and(areas) if areas else "alle områder"}
-            )
+            if len(years) > 1 and years != list(range(years[0], years[-1] + 1)):
+                span = fmt.join_and([str(a) for a in years])  # 2022 og 2024, not 2022–2024
+            slugs = [a for a in r.omraader if a in self.mapping.slugs]
+            names = [self.mapping.area(a).navn.lower() for a in slugs]
+            areas = fmt.join_and(names) if names else "alle områder"
+            out.append({"r": r, "years": span, "areas": areas[:1].upper() + areas[1:]})
         return out
 
     def guide(self, base: str) -> bytes:

@@ -425,6 +425,17 @@ def _pandas_body(
     names = sorted(positions, key=positions.get)  # type: ignore[arg-type]
     generic = [f"c{i}" for i in range(len(header))]
     numbers = generic[positions["sagsnummer"]] if "sagsnummer" in positions else None
+    options = {
+        "encoding": encoding,
+        "sep": sep,
+        "header": None,
+        "names": generic,
+        "keep_default_na": False,
+        "na_filter": False,
+        "skip_blank_lines": False,
+        "index_col": False,
+        "engine": "c",
+    }
     try:
         with warnings.catch_warnings():
             # A first row longer than the header makes pandas take its width, and the extra
@@ -432,20 +443,32 @@ def _pandas_body(
             warnings.simplefilter("error", pd.errors.ParserWarning)
             frame = pd.read_csv(
                 io.BytesIO(body),
-                encoding=encoding,
-                sep=sep,
-                header=None,
-                names=generic,
                 dtype={g: "str" if g == numbers else "category" for g in generic},
-                keep_default_na=False,
-                na_filter=False,
-                skip_blank_lines=False,
-                index_col=False,
-                engine="c",
+                **options,  # type: ignore[arg-type]
             )
     except (pd.errors.ParserError, pd.errors.ParserWarning, ValueError, UnicodeDecodeError):
         return None
     frame = frame[[generic[positions[n]] for n in names]]
+    # pandas turns the categories of an all-numeric column into numbers ('0155' -> 155,
+    # '2.000' -> 2.0, '1e3' -> 1000.0, '-0' -> 0): such columns are read again as text,
+    # so every value is checked and reported as written.
+    inferred = [
+        g
+        for g in frame.columns
+        if frame[g].dtype == "category"
+        and not pd.api.types.is_string_dtype(frame[g].cat.categories.dtype)
+    ]
+    if inferred:
+        try:  # all columns again: usecols would take the first row's width
+            text = pd.read_csv(
+                io.BytesIO(body),
+                dtype={g: "str" if g in inferred else "category" for g in generic},
+                **options,  # type: ignore[arg-type]
+            )
+        except (pd.errors.ParserError, ValueError, UnicodeDecodeError):
+            return None
+        for g in inferred:
+            frame[g] = text[g].astype(object).astype("category")
     return frame.set_axis(names, axis=1)
 
 
@@ -496,6 +519,7 @@ def _csv_module_body(
                     column=f"kolonne {width + 1}",
                     value=extra,
                 )
+            continue  # its cells are shifted: checking them would only repeat the problem
         for out, i in zip(columns, idx, strict=True):
             out.append(record[i] if i < len(record) else "")
         lines.append(start)

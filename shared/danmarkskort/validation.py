@@ -212,7 +212,8 @@ def validate(table: Table, mapping: Mapping, report: Report, received: dt.date) 
     check = _Checker(table, report)
     n = len(table.frame)
     if n == 0:
-        report.error("no_rows", "Filen har en overskrift, men ingen rækker med data.")
+        if report.accepted:  # else every row was already rejected while reading
+            report.error("no_rows", "Filen har en overskrift, men ingen rækker med data.")
         return None
     codes = _municipalities(check)
     law_slugs = _laws(check, mapping)

@@ -162,3 +162,24 @@ def test_chain_progress_counts_the_notify_summary_apart_from_the_municipalities(
     ] + [{"detail-type": "MunicipalityNotified", "detail": {"kommunekode": "000"}}]
     line = _describe(inv, produced)
     assert "3 × MunicipalityNotified, MunicipalityNotified summary" in line
+
+
+ENGLISH_LEFTOVERS = re.compile(
+    r"\b(the|and|click|hover|tab|cases|rate|none|null|nan|undefined|todo|fixme|felt-kort)\b",
+    re.IGNORECASE,
+)
+
+
+def test_visible_text_has_no_english_leftovers_or_anglicisms() -> None:
+    """The snippet said 'Hold musen over eller tab til en kommune'; the guide 'felt-kort'."""
+    s = render()
+    for path, body in files(s).items():
+        if not path.endswith((".html", ".svg")):
+            continue
+        page = re.sub(r"<(script|style)\b.*?</\1>", " ", body.decode("utf-8"), flags=re.S)
+        shown = re.findall(r'(?:title|aria-label|alt|data-tip)="([^"]*)"', page)
+        visible = re.sub(r"<[^>]+>", " ", page) + " " + " ".join(shown)
+        found = ENGLISH_LEFTOVERS.findall(visible)
+        assert not found, (path, found[:5])
+    frag = text(s, "2024/kort/socialomraadet.html")
+    assert "gå til den med tabulatortasten" in frag

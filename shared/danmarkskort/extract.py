@@ -40,6 +40,7 @@ XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old Excel (.xls), old Word, ...
 HEADER_SEARCH_ROWS = 20  # non-empty rows searched for the header (title rows above it)
 SEPARATORS = (";", "\t", ",")
+MAX_HEADER_CHARS = 100_000
 _OTHER_FORMATS = (
     (b"%PDF", "en PDF-fil"),
     (b"\x1f\x8b", "en gzip-komprimeret fil"),
@@ -208,12 +209,7 @@ def _looks_utf16(data: bytes) -> bool:
 
 def _has_utf8(data: bytes) -> bool:
     """True when the bytes hold UTF-8 encoded Danish letters ('Ã' followed by a continuation)."""
-    at = data.find(b"\xc3")
-    while 0 <= at < len(data) - 1:
-        if 0x80 <= data[at + 1] <= 0xBF:
-            return True
-        at = data.find(b"\xc3", at + 1)
-    return False
+    return data.find(b"\xc3") >= 0 and re.search(rb"\xc3[\x80-\xbf]", data) is not None
 
 
 def _score(keys: list[str]) -> dict[str, int]:
@@ -277,6 +273,19 @@ def _match_header(
     specs = column_specs()
     scores = _score(keys)
     shape: Shape = max(scores, key=lambda s: scores[s])  # type: ignore[assignment]
+    other: Shape = "aggregated" if shape == "cases" else "cases"
+    if scores[other]:
+        also = [
+            h for h, k in zip(header, keys, strict=True)
+            if any(k in c.keys for c in specs[other] if c.name in _DISTINCTIVE[other])
+        ]  # fmt: skip
+        report.warning(
+            "mixed_shape",
+            f"Overskriften har kolonner fra begge udtrækstyper; filen læses som "
+            f"{SHAPE_NAMES[shape]}, og kolonnerne {', '.join(shown(h, 40) for h in also)} "
+            f"(fra {SHAPE_NAMES[other]}) bruges ikke.",
+            row=row,
+        )
     positions: dict[str, int] = {}
     ok = True
     for col in specs[shape]:
@@ -330,6 +339,7 @@ def _split_line(line: str, sep: str) -> list[str]:
 
 def _header_cells(line: str) -> tuple[str, list[str]]:
     """The separator that makes the best header of a line, and its cells."""
+    line = line[:MAX_HEADER_CHARS]  # a file that is one huge line has no header anyway
     best: tuple[tuple[int, int], str, list[str]] | None = None
     for sep in SEPARATORS:
         if sep not in line and best is not None:

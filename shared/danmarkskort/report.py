@@ -41,6 +41,7 @@ TITLES: dict[str, str] = {
     "skipped_lines": "Linjer over overskriften er sprunget over",
     "thousands_separator": "Et antal er skrevet med tusindtalsseparator",
     "internal_error": "Fejl i programmet",
+    "mixed_shape": "Overskriften blander de to udtrækstyper",
 }
 MAX_VALUE_CHARS = 120  # a value in a listing; a broken file can have a megabyte in one cell
 MAX_MESSAGE_CHARS = 2000

@@ -69,12 +69,15 @@ def parse_count(text: str) -> tuple[int, str]:
     thousand two hundred and thirty-four, or 1.234?), and fractions are rejected.
     """
     v = text.strip()
+    value, kind = None, ""
     if _WHOLE.match(v):
-        return int(v), ""
-    if m := _WHOLE_DECIMAL.match(v):
-        return int(m.group(1)), ""
-    if _DANISH_THOUSANDS.match(v) or _SPACE_THOUSANDS.match(v):
-        return int(re.sub(r"\D", "", v)), "thousands"
+        value = int(v)
+    elif m := _WHOLE_DECIMAL.match(v):
+        value = int(m.group(1))
+    elif _DANISH_THOUSANDS.match(v) or _SPACE_THOUSANDS.match(v):
+        value, kind = int(re.sub(r"[^0-9]", "", v)), "thousands"
+    if value is not None:
+        return (value, kind) if value <= MAX_COUNT else (-1, "implausible")
     if v.startswith("-") and (_WHOLE.match(v[1:]) or _FRACTION.match(v[1:])):
         return -1, "negative"
     if _AMBIGUOUS.match(v):
@@ -84,7 +87,9 @@ def parse_count(text: str) -> tuple[int, str]:
     return -1, "not_a_number"
 
 
+MAX_COUNT = 10_000_000  # more complaints than Denmark has inhabitants: a broken cell
 _COUNT_PROBLEMS = {
+    "implausible": "«{label}» er urealistisk stort: «{v}». Er cellen blevet til et andet tal?",
     "negative": "«{label}» må ikke være negativ: «{v}». Et antal er et helt tal ≥ 0.",
     "fraction": "«{label}» skal være et helt tal ≥ 0, ikke en brøk: «{v}».",
     "ambiguous": (
@@ -294,20 +299,44 @@ _EXCLUDED_AS = {
     "total": "en sumrække for hele landet; landstallet beregnes af kommunernes rækker",
 }
 _CODE_AND_NAME = (
-    re.compile(r"^(?P<code>\d{3,4})\s*[-–:]?\s*(?P<name>\D.*)$"),  # '155 Dragør', '155 - Dragør'
-    re.compile(r"^(?P<name>\D.*?)\s*[(\[]\s*(?P<code>\d{3,4})\s*[)\]]$"),  # 'Dragør (155)'
+    re.compile(
+        r"^(?P<code>[0-9]{3,4})\s*[-–:]?\s*(?P<name>[^0-9].*)$"
+    ),  # '155 Dragør', '155 - Dragør'
+    re.compile(r"^(?P<name>[^0-9].*?)\s*[(\[]\s*(?P<code>[0-9]{3,4})\s*[)\]]$"),  # 'Dragør (155)'
 )
 
 
+def _resolve(value: str) -> Resolution:
+    """The registry's answer; digits other than 0-9 ('¹', '٣') are no code (int() would take
+    some and choke on others)."""
+    text = value.strip()
+    core = text[:-2] if text.endswith(".0") else text
+    if core.isdigit() and not core.isascii():
+        return Resolution("unknown")
+    return registry().resolve(value)
+
+
+@cache
+def _sum_row_keys() -> frozenset[str]:
+    raw = resources.files("danmarkskort").joinpath("data", "sum_rows.csv").read_text("utf-8")
+    names = [line for line in raw.splitlines()[1:] if line.strip() and not line.startswith("#")]
+    return frozenset(name_key(n) for n in names if n != "navn")
+
+
 def resolve_instance(value: str) -> Resolution:
-    """A municipality by name or code, or both in one cell when they agree ('155 Dragør')."""
-    hit = registry().resolve(value)
+    """A municipality by name or code, or both in one cell when they agree ('155 Dragør').
+
+    A sum row ('Hele landet', 'I alt') is excluded like a region (data/sum_rows.csv).
+    """
+    hit = _resolve(value)
     if hit.kind != "unknown":
         return hit
+    if name_key(value) in _sum_row_keys():
+        return Resolution("excluded", excluded_as="total")
     for pattern in _CODE_AND_NAME:
         if m := pattern.match(value.strip()):
-            by_code = registry().resolve(m.group("code"))
-            by_name = registry().resolve(m.group("name"))
+            by_code = _resolve(m.group("code"))
+            by_name = _resolve(m.group("name"))
             if by_code.kind != "unknown" and by_code == by_name:
                 return by_code
     return hit
@@ -317,8 +346,8 @@ def _disagreement(value: str) -> str:
     """' Koden 101 er København, men navnet er Dragør.' for a cell with both that disagree."""
     for pattern in _CODE_AND_NAME:
         if m := pattern.match(value.strip()):
-            by_code = registry().resolve(m.group("code"))
-            by_name = registry().resolve(m.group("name"))
+            by_code = _resolve(m.group("code"))
+            by_name = _resolve(m.group("name"))
             if by_code.municipality and by_name.municipality:
                 return (
                     f" Kommunekoden {m.group('code')} er {by_code.municipality.name}, men navnet "
@@ -370,7 +399,7 @@ def _case_rows(check: _Checker, received: dt.date) -> tuple[np.ndarray, np.ndarr
     if dup.any():
         first_line: dict[str, int] = {}
         for pos in np.flatnonzero(dup):
-            first_line.setdefault(numbers.iat[pos], int(check.lines[pos]))
+            first_line.setdefault(shown(str(numbers.iat[pos]).strip()), int(check.lines[pos]))
         repeats = numbers.duplicated(keep="first").to_numpy() & ~empty
         check.rows_error(
             "duplicate_case",

@@ -656,6 +656,16 @@ def _read_sheet(workbook, report: Report) -> Table | None:  # type: ignore[no-un
             take(number, row)
     for number, row in rows:
         take(number, row)
+    if others := [s.title for s in sheets[1:] if _sheet_has_data(s)]:
+        report.warning(
+            "other_sheets",
+            "Kun det første ark («"
+            + shown(sheet.title, 40)
+            + "») er læst; arkene "
+            + ", ".join(f"«{shown(t, 40)}»" for t in others)
+            + " indeholder også data, men indgår ikke. Skal de med, så saml rækkerne i "
+            "det første ark.",
+        )
     frame = _frame(names, columns)
     table = Table(
         shape=shape,

@@ -42,6 +42,7 @@ TITLES: dict[str, str] = {
     "thousands_separator": "Et antal er skrevet med tusindtalsseparator",
     "internal_error": "Fejl i programmet",
     "mixed_shape": "Overskriften blander de to udtrækstyper",
+    "other_sheets": "Andre ark end det første er ikke læst",
 }
 MAX_VALUE_CHARS = 120  # a value in a listing; a broken file can have a megabyte in one cell
 MAX_MESSAGE_CHARS = 2000

@@ -22,7 +22,7 @@ import pandas as pd
 
 from danmarkskort.areas import Mapping
 from danmarkskort.extract import Table, header_key
-from danmarkskort.municipalities import Resolution, name_key, registry
+from danmarkskort.municipalities import Municipality, Resolution, name_key, registry
 from danmarkskort.provisions import parse_paragraph
 from danmarkskort.report import Report, shown
 
@@ -316,6 +316,23 @@ def _resolve(value: str) -> Resolution:
     return registry().resolve(value)
 
 
+_FOLD = str.maketrans({"æ": "a", "ø": "o", "å": "a", "Æ": "A", "Ø": "O", "Å": "A"})
+
+
+def _fold(text: str) -> str:
+    """Danish letters as systems without them write them: 'Dragør' -> 'Dragor'."""
+    return text.translate(_FOLD)
+
+
+@cache
+def _folded_names() -> dict[str, Municipality]:
+    """Official names with æ, ø, å folded to a, o, a; only folds that name one municipality."""
+    seen: dict[str, list[Municipality]] = {}
+    for m in registry().municipalities:
+        seen.setdefault(name_key(_fold(m.name)), []).append(m)
+    return {k: ms[0] for k, ms in seen.items() if len(ms) == 1}
+
+
 @cache
 def _sum_row_keys() -> frozenset[str]:
     raw = resources.files("danmarkskort").joinpath("data", "sum_rows.csv").read_text("utf-8")
@@ -333,6 +350,8 @@ def resolve_instance(value: str) -> Resolution:
         return hit
     if name_key(value) in _sum_row_keys():
         return Resolution("excluded", excluded_as="total")
+    if folded := _folded_names().get(name_key(_fold(value))):
+        return Resolution("municipality", folded)
     for pattern in _CODE_AND_NAME:
         if m := pattern.match(value.strip()):
             by_code = _resolve(m.group("code"))

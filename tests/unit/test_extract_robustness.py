@@ -339,6 +339,10 @@ def test_serviceloven_and_barnets_lov_in_one_year_and_barnets_lov_too_early():
         ("155 - Dragør", "155"),
         ("Dragør (155)", "155"),
         ("155.0", "155"),
+        ("Dragor", "155"),  # æ, ø, å dropped by a system without them
+        ("TARNBY KOMMUNE", "185"),
+        ("Koge", "259"),
+        ("Dragoer", "155"),
     ],
 )
 def test_municipality_names_as_written(name, code):
@@ -417,6 +421,19 @@ def test_xlsx_first_sheet_empty_names_the_sheet_with_data():
     ev = run(data, "to ark.xlsx")
     assert [c for c, *_ in errors(ev)] == ["empty"]
     assert "«Forside»" in message(ev, "empty") and "«Data»" in message(ev, "empty")
+
+
+def test_xlsx_data_on_other_sheets_is_not_dropped_silently():
+    data = workbook(
+        [AGG_COLUMNS, ["Dragør", "SEL", "§ 83", 2024, 1, 0, 0, 0]],
+        [AGG_COLUMNS, ["Ærø", "SEL", "§ 83", 2023, 1, 0, 0, 0]],
+        [],
+        titles=("2024", "2023", "Tom"),
+    )
+    ev = run(data, "to år.xlsx")
+    assert ev.accepted, ev.report_text()
+    assert [c for c, *_ in warned(ev)] == ["other_sheets"]
+    assert "«2023»" in message(ev, "other_sheets") and "«Tom»" not in message(ev, "other_sheets")
 
 
 def test_xlsx_bad_cells_are_located():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime
 import functools
 import http.server
 import sys
@@ -69,10 +70,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     return _run(args.extract, args.out, args.config)
 
 
+def recent_years() -> list[int]:
+    """The three years before this one: the demo then plays this year's publication, so its
+    mails carry this year's council deadline (31 December), not one long past."""
+    this_year = datetime.date.today().year
+    return [this_year - 3, this_year - 2, this_year - 1]
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from danmarkskort.generator import write_extract
 
-    years = args.years or [2022, 2023, 2024]
+    years = args.years or recent_years()
     target_dir = args.out / "extract"
     target_dir.mkdir(parents=True, exist_ok=True)
     span = f"{min(years)}-{max(years)}" if min(years) != max(years) else str(years[0])
@@ -105,7 +113,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
             fmt=args.format,
             encoding=args.encoding,
             sep=args.sep,
-            years=args.years or [2022, 2023, 2024],
+            years=args.years or recent_years(),
             cases_per_year=args.cases,
             seed=args.seed,
             config=_config_source(args.config) if args.config else None,
@@ -148,7 +156,7 @@ def parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="generate a sample extract for all 98 and run the chain")
     d.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (./out)")
     d.add_argument("--config", type=Path, help="directory uploaded to config/ in the data bucket")
-    d.add_argument("--years", type=_years, help="e.g. 2022-2024 (default)")
+    d.add_argument("--years", type=_years, help="e.g. 2022-2024 (default: the last three years)")
     d.add_argument("--cases", type=int, default=10_000, help="cases per year (10000)")
     d.add_argument("--seed", type=int, default=2024)
     d.set_defaults(func=cmd_demo)
@@ -164,7 +172,9 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--format", choices=["csv", "xlsx"], default="csv")
     g.add_argument("--encoding", choices=["utf-8", "utf-8-sig", "cp1252"], default="utf-8")
     g.add_argument("--sep", choices=[";", ",", "\t"], default=";")
-    g.add_argument("--years", type=_years, help="e.g. 2024 or 2022-2024 (default 2022-2024)")
+    g.add_argument(
+        "--years", type=_years, help="e.g. 2024 or 2022-2024 (default: the last three years)"
+    )
     g.add_argument("--cases", type=int, default=10_000, help="cases per year (10000)")
     g.add_argument("--seed", type=int, default=2024)
     g.add_argument("--config", type=Path, help="config directory (areas, cooperation)")

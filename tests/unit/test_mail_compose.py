@@ -123,7 +123,7 @@ def test_body_has_each_area_with_rate_n_split_ci_change_and_national(ctx):
         assert f"Omgørelsesprocent 2024: {rate} %" in text  # plain() turns NBSP into space
         land = doc.national(2024, slug)
         assert f"Hele landet: {land.omgoerelsesprocent:.1f}".replace(".", ",") in text
-    assert "95 %-konfidensinterval" in text
+    assert "95 %-usikkerhedsinterval" in text
     assert "Ændring fra 2023:" in text and "procentpoint" in text
     html = msg.get_body(("html",)).get_content()
     assert "<h2" in html and "Børnehandicap" in html

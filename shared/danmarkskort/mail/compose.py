@@ -295,7 +295,7 @@ def _area_view(ctx: Context, f: Figure, previous_year: int | None) -> AreaView:
     else:
         rate = pct(f.omgoerelsesprocent, 1)
         ci = (
-            f"95 %-konfidensinterval: {number(f.ci_lav, 0)}–{pct(f.ci_hoej, 0)}"
+            f"95 %-usikkerhedsinterval: {number(f.ci_lav, 0)}–{pct(f.ci_hoej, 0)}"
             if f.ci_lav is not None and f.ci_hoej is not None
             else ""
         )

@@ -81,6 +81,12 @@ def header_key(text: object) -> str:
     return s.replace("ae", "a").replace("oe", "o").replace("aa", "a")
 
 
+def column_key(text: object) -> str:
+    """header_key of a column name without a note in brackets: 'Kommunekode (3 cifre)'."""
+    bare = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", str(text or ""))
+    return header_key(bare) or header_key(text)
+
+
 @cache
 def column_specs() -> dict[str, tuple[Column, ...]]:
     raw = (
@@ -231,7 +237,7 @@ def _choose_header(candidates: list[tuple[int, list[str]]], report: Report) -> i
     row only when it names at least two (a data cell such as 'Afvist' is not a header).
     """
     for i, (row, cells) in enumerate(candidates):
-        best = max(_score([header_key(c) for c in cells]).values())
+        best = max(_score([column_key(c) for c in cells]).values())
         if best >= (1 if i == 0 else 2):
             if i:
                 first = candidates[0][0]
@@ -269,7 +275,7 @@ def _match_header(
     extract_columns.json wins and the others are ignored (named in the facts). Two columns
     with the same name are an error: which one holds the data cannot be known.
     """
-    keys = [header_key(h) for h in header]
+    keys = [column_key(h) for h in header]
     specs = column_specs()
     scores = _score(keys)
     shape: Shape = max(scores, key=lambda s: scores[s])  # type: ignore[assignment]
@@ -345,7 +351,7 @@ def _header_cells(line: str) -> tuple[str, list[str]]:
         if sep not in line and best is not None:
             continue
         cells = _split_line(line, sep)
-        rank = (max(_score([header_key(c) for c in cells]).values()), len(cells))
+        rank = (max(_score([column_key(c) for c in cells]).values()), len(cells))
         if best is None or rank > best[0]:
             best = (rank, sep, cells)
     assert best is not None

@@ -156,7 +156,25 @@ def test_both_kommunekode_and_kommune_columns_use_the_code():
     ev = run(header + "155;Dragør;SEL;§ 83;2024;1;0;0;0\n")
     assert ev.accepted, ev.report_text()
     assert fig(ev, "155").stadfaestet == 1
-    assert "Kolonner der ikke bruges: Kommune" in ev.report_text()
+    assert ev.report.facts["ignored_columns"] == "Kommune"
+    header = "Kommune;Kommunekode;" + AGG.split(";", 1)[1]  # the code wins in any order
+    ev = run(header + "Ærø;155;SEL;§ 83;2024;1;0;0;0\n")
+    assert fig(ev, "155").stadfaestet == 1 and ev.report.facts["ignored_columns"] == "Kommune"
+
+
+def test_column_names_with_notes_in_brackets_and_other_spellings():
+    header = "Kommunekode (3 cifre);Lovområde;§;År for afgørelse;Stadfæstede;Ændrede/ophævede;"
+    header += "Hjemviste;Afviste/henviste;Sager i alt [antal]\n"
+    ev = run(header + "155;SEL;§ 83;2024;1;2;3;4;10\n")
+    assert ev.accepted, ev.report_text()
+    assert split(ev, "155") == (1, 2, 3, 4)
+    cases = (
+        "J.nr.;Afgørelseskommunekode;Bopælskommunekode;Lov;Bestemmelse;Ankestyrelsens afgørelse;"
+    )
+    cases += "Dato for afgørelse (dd-mm-åååå)\n"
+    ev = run(cases + "24-1;185;155;SEL;§ 41;Stadfæstet;15-03-2024\n")
+    assert ev.accepted, ev.report_text()
+    assert fig(ev, "185").stadfaestet == 1 and fig(ev, "155").stadfaestet == 0
 
 
 @pytest.mark.parametrize(

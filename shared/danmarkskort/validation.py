@@ -37,6 +37,7 @@ _DATE_FORMATS = (
     (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})" + _TIME + "$", re.ASCII), (1, 2, 3)),
     (re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})" + _TIME + "$", re.ASCII), (3, 2, 1)),
     (re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})" + _TIME + "$", re.ASCII), (3, 2, 1)),
+    (re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})" + _TIME + "$", re.ASCII), (1, 2, 3)),
 )
 _SHORT_YEAR = re.compile(r"^\d{1,2}[-.]\d{1,2}[-.]\d{2}(?:\s.*)?$")
 _EXCEL_SERIAL = re.compile(r"^\d{5}(?:[.,]\d+)?$")  # days since 1899-12-30: 45366 = 2024-03-15
@@ -101,14 +102,50 @@ _COUNT_PROBLEMS = {
 
 
 def parse_date(text: str) -> dt.date | None:
-    """A decision date in one of the contract's formats, or None."""
+    """A decision date in one of the contract's formats, or None.
+
+    Besides the contract's three forms: 'ÅÅÅÅ/MM/DD' (year first is unambiguous) and the
+    month by name as Danish spreadsheets show it ('15. marts 2024', '15-mar-2024').
+    """
     for pattern, (y, m, d) in _DATE_FORMATS:
         if match := pattern.match(text):
             try:
                 return dt.date(int(match.group(y)), int(match.group(m)), int(match.group(d)))
             except ValueError:
                 return None
+    if match := _NAMED_MONTH.match(text):
+        month = _MONTHS.get(match.group(2).lower().rstrip("."))
+        try:
+            return dt.date(int(match.group(3)), month, int(match.group(1))) if month else None
+        except ValueError:
+            return None
     return None
+
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("januar", "jan", "january"),
+            ("februar", "feb", "february"),
+            ("marts", "mar", "march"),
+            ("april", "apr"),
+            ("maj", "may"),
+            ("juni", "jun", "june"),
+            ("juli", "jul", "july"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("oktober", "okt", "oct", "october"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_NAMED_MONTH = re.compile(
+    r"^(\d{1,2})\.?[ -]+([a-zæøå]+\.?)[ -]+(\d{4})" + _TIME + "$", re.ASCII | re.IGNORECASE
+)
 
 
 @dataclass
@@ -389,9 +426,19 @@ def _suggestion(value: str) -> str:
     return f" Mente du «{_official_keys()[close[0]]}»?" if close else ""
 
 
+def _law_for(mapping: Mapping, value: str) -> Any:
+    """The law a label names; 'Lov om social service (serviceloven)' and 'Barnets lov (BL)'
+    name it twice, so the part in brackets and the part before them are tried as well."""
+    if law := mapping.law_for(value):
+        return law
+    if m := re.fullmatch(r"\s*([^(]*?)\s*\(([^)]*)\)\s*", value):
+        return mapping.law_for(m.group(2)) or mapping.law_for(m.group(1))
+    return None
+
+
 def _laws(check: _Checker, mapping: Mapping) -> pd.Categorical:
     slugs = check.per_value(
-        "lov", lambda v: law.slug if (law := mapping.law_for(v)) else ""
+        "lov", lambda v: law.slug if (law := _law_for(mapping, v)) else ""
     ).categorical()
     empty = check.required("lov")
     check.grouped_warning(
@@ -480,6 +527,11 @@ def _case_rows(check: _Checker, received: dt.date) -> tuple[np.ndarray, np.ndarr
 def _date_hint(v: str) -> str:
     if _SHORT_YEAR.match(v):
         return " Årstallet skal skrives med fire cifre (2024, ikke 24)."
+    if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}.*", v):
+        return (
+            " Med skråstreg kan datoen læses både som dag/måned og måned/dag; skriv den som "
+            "ÅÅÅÅ-MM-DD eller DD-MM-ÅÅÅÅ."
+        )
     if _EXCEL_SERIAL.match(v):
         return (
             " Det ligner et Excel-datonummer: formatér kolonnen som dato (ÅÅÅÅ-MM-DD), før "

@@ -240,6 +240,10 @@ def test_outcome_labels_in_any_case_and_spelling(label, index):
         "15.03.2024 10:22:05",
         "5-3-2024",
         "2024-3-5",
+        "15. marts 2024",
+        "15-mar-2024",
+        "1. Marts 2024 10:22",
+        "2024/03/15",
     ],
 )
 def test_dates_with_times_and_short_day_and_month(date):
@@ -498,6 +502,28 @@ def test_an_empty_count_says_to_write_zero():
     ev = run(AGG + "Dragør;SEL;§ 83;2024;;0;0;0\n")
     assert errors(ev) == [("missing_value", 2, "Stadfæstelse", "")]
     assert "Skriv 0" in message(ev, "missing_value")
+
+
+def test_a_date_with_slashes_day_first_is_rejected_as_ambiguous():
+    ev = run(CASES + "1;Tårnby;;SEL;§ 41;Stadfæstet;03/04/2024\n")
+    assert errors(ev) == [("bad_date", 2, "Afgørelsesdato", "03/04/2024")]
+    assert "både som dag/måned og måned/dag" in message(ev, "bad_date")
+
+
+@pytest.mark.parametrize(
+    ("law", "area"),
+    [
+        ("Lov om social service (serviceloven)", "voksenhandicap"),
+        ("Serviceloven (SEL)", "voksenhandicap"),
+        ("Barnets Lov (BL)", "boernehandicap"),
+        ("BARNETS LOV", "boernehandicap"),
+    ],
+)
+def test_law_names_as_written(law, area):
+    ev = run(AGG + f"Dragør;{law};§ 83;2024;1;0;0;0\n")
+    assert ev.accepted, ev.report_text()
+    assert fig(ev, "155", area=area).stadfaestet == 1
+    assert warned(ev) == []
 
 
 def test_two_digit_years_are_rejected_clearly():

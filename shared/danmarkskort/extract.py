@@ -41,6 +41,7 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old Excel (.xls), old Word, .
 HEADER_SEARCH_ROWS = 20  # non-empty rows searched for the header (title rows above it)
 SEPARATORS = (";", "\t", ",")
 MAX_HEADER_CHARS = 100_000
+ALT_INSTANS = "instans_alt"  # a second instance column (Kommune beside Kommunekode)
 _OTHER_FORMATS = (
     (b"%PDF", "en PDF-fil"),
     (b"\x1f\x8b", "en gzip-komprimeret fil"),
@@ -246,8 +247,9 @@ def _choose_header(candidates: list[tuple[int, list[str]]], report: Report) -> i
                 )
                 report.warning(
                     "skipped_lines",
-                    f"Række {first}-{row - 1} står over overskriften i række {row} og er "
-                    f"sprunget over (fx en titel): {titles}",
+                    f"{'Række ' + str(first) if first == row - 1 else f'Række {first}-{row - 1}'}"
+                    f" står over overskriften i række {row} og er sprunget over (fx en "
+                    f"titel): {titles}",
                     row=first,
                 )
             return i
@@ -322,6 +324,11 @@ def _match_header(
             )
             ok = False
         positions[col.name] = best
+        others = [i for i in found if keys[i] != keys[best]]
+        if col.name == "instans" and others:
+            # Kommunekode and Kommune side by side: the name stands in where the code is
+            # empty (a sum row 'I alt'), and the two must agree where both are given.
+            positions[ALT_INSTANS] = min(others, key=lambda i: (col.order.index(keys[i]), i))
     return (shape, positions) if ok else None
 
 

@@ -43,6 +43,7 @@ TITLES: dict[str, str] = {
     "internal_error": "Fejl i programmet",
     "mixed_shape": "Overskriften blander de to udtrækstyper",
     "other_sheets": "Andre ark end det første er ikke læst",
+    "municipality_mismatch": "Kommunekode og kommunenavn passer ikke sammen",
 }
 MAX_VALUE_CHARS = 120  # a value in a listing; a broken file can have a megabyte in one cell
 MAX_MESSAGE_CHARS = 2000

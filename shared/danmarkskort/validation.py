@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from danmarkskort.areas import Mapping
-from danmarkskort.extract import Table, header_key
+from danmarkskort.extract import ALT_INSTANS, Table, header_key
 from danmarkskort.municipalities import Municipality, Resolution, name_key, registry
 from danmarkskort.provisions import parse_paragraph
 from danmarkskort.report import Report, shown
@@ -184,6 +184,9 @@ class _Checker:
         self.report = report
         self.frame = table.frame
         self.lines = table.lines.to_numpy()
+        # Rows already excluded with a warning (regions, sum rows): their other cells do
+        # not enter any figure, so problems in them are not reported.
+        self.skip = np.zeros(len(table.frame), dtype=bool)
 
     def per_value(self, name: str, fn: Callable[[str], Any]) -> Distinct:
         """fn applied once to each distinct (stripped) value of a column."""
@@ -201,7 +204,7 @@ class _Checker:
         self, code: str, name: str, mask: np.ndarray, message: Callable[[str], str]
     ) -> None:
         """One error per bad row, listed up to the cap and counted in full."""
-        positions = np.flatnonzero(mask)
+        positions = np.flatnonzero(mask & ~self.skip)
         if not len(positions):
             return
         column = self.table.headers.get(name, name)
@@ -217,7 +220,7 @@ class _Checker:
         self, code: str, name: str, mask: np.ndarray, message: Callable[[str, int], str]
     ) -> None:
         """One warning per distinct value (with its row count and first row): these are many."""
-        positions = np.flatnonzero(mask)
+        positions = np.flatnonzero(mask & ~self.skip)
         if not len(positions):
             return
         values = self.frame[name].to_numpy()[positions]
@@ -298,11 +301,31 @@ def validate(table: Table, mapping: Mapping, report: Report, received: dt.date) 
     return Validated(counts=grouped.reset_index(), rows=n, rows_used=int(keep.sum()))
 
 
+def _merge_alt_instans(check: _Checker) -> np.ndarray:
+    """Fill an empty instance cell from the second instance column; True where it was."""
+    frame = check.frame
+    if ALT_INSTANS not in frame:
+        return np.zeros(len(frame), dtype=bool)
+    primary = check.per_value("instans", lambda v: v == "").rows(bool)
+    alt_empty = check.per_value(ALT_INSTANS, lambda v: v == "").rows(bool)
+    fill = primary & ~alt_empty
+    if fill.any():
+        merged = frame["instans"].astype(object).to_numpy().copy()
+        merged[fill] = frame[ALT_INSTANS].astype(object).to_numpy()[fill]
+        check.frame = check.table.frame = frame.assign(instans=pd.Categorical(merged))
+        headers = check.table.headers
+        headers["instans"] = f"{headers['instans']} / {headers[ALT_INSTANS]}"
+    return fill
+
+
 def _municipalities(check: _Checker) -> pd.Categorical:
     """Kommunekode per row; '' for excluded instances (warned), unknown ones are errors."""
+    filled = _merge_alt_instans(check)
     resolved = check.per_value("instans", resolve_instance)
     label = check.table.headers["instans"]
     empty = check.required("instans")
+    if ALT_INSTANS in check.frame:
+        _instans_agree(check, resolved, filled)
     unknown = resolved.rows(bool, lambda r: r.kind == "unknown") & ~empty
     check.rows_error(
         "unknown_municipality",
@@ -321,7 +344,33 @@ def _municipalities(check: _Checker) -> pd.Categorical:
             f"«{v}» er ikke en kommune ({_excluded_as(v)}); {k} række(r) indgår ikke i kortene."
         ),
     )
+    check.skip = resolved.rows(bool, lambda r: r.kind == "excluded")
     return resolved.categorical(lambda r: r.municipality.code if r.municipality else "")
+
+
+def _instans_agree(check: _Checker, resolved: Distinct, filled: np.ndarray) -> None:
+    """Where both instance columns are given, they must name the same municipality."""
+    first = resolved.rows(object, lambda r: r.municipality.code if r.municipality else "")
+    other = check.per_value(ALT_INSTANS, resolve_instance)
+    second = other.rows(object, lambda r: r.municipality.code if r.municipality else "")
+    clash = (first != "") & (second != "") & (first != second) & ~filled
+    if not clash.any():
+        return
+    names = {m.code: m.name for m in registry().municipalities}
+    alt_label = check.table.headers[ALT_INSTANS]
+    code_label = check.table.headers["instans"]
+    pairs = iter(zip(first[clash], second[clash], strict=True))
+    check.rows_error(
+        "municipality_mismatch",
+        "instans",
+        clash,
+        lambda v: (
+            lambda a, b: (
+                f"«{code_label}» er «{v}» ({names[a]}), men «{alt_label}» i samme række er "
+                f"{names[b]}. Ret den ene, så de angiver samme kommune."
+            )
+        )(*next(pairs)),
+    )
 
 
 def _excluded_as(value: str) -> str:
@@ -554,13 +603,17 @@ def _aggregated_rows(
     check: _Checker, received: dt.date
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     counts: dict[str, np.ndarray] = {}
+    bad_part = np.zeros(len(check.frame), dtype=bool)
     for name in OUTCOMES:
-        counts[name] = _counts(check, name, required=True)
+        raw = _counts(check, name, required=True)
+        bad_part |= raw < 0
+        counts[name] = np.maximum(raw, 0)
     if "antal_sager_ialt" in check.frame:
         total = _counts(check, "antal_sager_ialt", required=False)
         label = check.table.headers["antal_sager_ialt"]
         parts = sum(counts.values())
-        mismatch = (total >= 0) & (total != parts)
+        # A row with an unreadable part has its own error; its sum would only repeat it.
+        mismatch = (total >= 0) & (total != parts) & ~bad_part
         sums = dict(zip(np.flatnonzero(mismatch), parts[mismatch], strict=True))
         positions = iter(np.flatnonzero(mismatch))
         check.rows_error(
@@ -608,7 +661,7 @@ def _aggregated_rows(
 
 
 def _counts(check: _Checker, name: str, *, required: bool) -> np.ndarray:
-    """Counts of one column; -3 for an empty optional cell. Problems are reported per row."""
+    """Counts of one column: -1 where unreadable, -3 where empty (both reported if required)."""
     parsed = check.per_value(name, lambda v: (-3, "") if v == "" else parse_count(v))
     values = parsed.rows(np.int64, lambda r: r[0])
     kinds = ["", "thousands", *_COUNT_PROBLEMS]
@@ -632,8 +685,6 @@ def _counts(check: _Checker, name: str, *, required: bool) -> np.ndarray:
             f"tusindtalsseparator); {k} række(r)."
         ),
     )
-    if required:
-        return np.maximum(values, 0)
     return np.where((why == "") | (why == "thousands"), values, -1)
 
 

@@ -151,15 +151,32 @@ def test_kommunekode_column_with_and_without_leading_zero():
     assert fig(ev, "155").stadfaestet == 2
 
 
-def test_both_kommunekode_and_kommune_columns_use_the_code():
-    header = "Kommunekode;Kommune;" + AGG.split(";", 1)[1]
-    ev = run(header + "155;Dragør;SEL;§ 83;2024;1;0;0;0\n")
+def test_kommunekode_and_kommune_columns_side_by_side():
+    header = "Kommune;Kommunekode;" + AGG.split(";", 1)[1]  # the code leads in any order
+    ev = run(
+        header
+        + "Dragør;155;SEL;§ 83;2024;1;0;0;0\n"
+        + "Dragør Kommune;0155;SEL;§ 85;2024;2;0;0;0\n"
+        + "Tårnby;;SEL;§ 85;2024;4;0;0;0\n"  # no code: the name stands in
+        + "I alt;;;;2024;7;0;0;0\n"  # Excel's sum row: excluded, its empty cells no error
+    )
     assert ev.accepted, ev.report_text()
-    assert fig(ev, "155").stadfaestet == 1
-    assert ev.report.facts["ignored_columns"] == "Kommune"
-    header = "Kommune;Kommunekode;" + AGG.split(";", 1)[1]  # the code wins in any order
+    assert (fig(ev, "155").stadfaestet, fig(ev, "185").stadfaestet, fig(ev).stadfaestet) == (
+        3,
+        4,
+        7,
+    )
+    assert warned(ev) == [("excluded_instance", 5, "I alt")]
+    assert "ignored_columns" not in ev.report.facts
     ev = run(header + "Ærø;155;SEL;§ 83;2024;1;0;0;0\n")
-    assert fig(ev, "155").stadfaestet == 1 and ev.report.facts["ignored_columns"] == "Kommune"
+    assert errors(ev) == [("municipality_mismatch", 2, "Kommunekode", "155")]
+    assert "(Dragør), men «Kommune» i samme række er Ærø" in message(ev, "municipality_mismatch")
+
+
+def test_excluded_rows_are_not_checked_further():
+    ev = run(AGG + "Region Hovedstaden;;;2024;-1;x;;0\nDragør;SEL;§ 83;2024;1;0;0;0\n")
+    assert ev.accepted, ev.report_text()
+    assert warned(ev) == [("excluded_instance", 2, "Region Hovedstaden")]
 
 
 def test_column_names_with_notes_in_brackets_and_other_spellings():

@@ -384,6 +384,7 @@ def _read_csv(data: bytes, report: Report) -> Table | None:
     if decoded is None:
         return None
     text, encoding = decoded
+    del decoded
     if text.endswith("\x1a") or ("\r" in text and "\n" not in text):
         # DOS's end-of-file mark, or classic Mac line ends (CR only): rare, so a copy is fine.
         text = text.rstrip("\x1a").replace("\r\n", "\n").replace("\r", "\n")
@@ -409,12 +410,13 @@ def _read_csv(data: bytes, report: Report) -> Table | None:
     shape, positions = matched
     plain = "utf-8" if encoding == "utf-8-sig" else encoding
     prefix = (3 if encoding == "utf-8-sig" else 0) + 3 * boms + len(text[:end].encode(plain))
-    body = data[prefix:]
-    frame = _pandas_body(body, plain, sep, header, positions)
-    if frame is None or _physical_lines(body) != len(frame):
+    del text  # the decoded copy has served its purpose (checking the encoding, the header)
+    frame = _pandas_body(data, prefix, plain, sep, header, positions)
+    if frame is None or _physical_lines(data, prefix) != len(frame):
         # Rows longer than the header, quoted line breaks or broken quoting: read record by
         # record to report each problem at its line (slower, but such files are rare).
-        built = _csv_module_body(text[end:], sep, header, positions, header_row, report)
+        body = data[prefix:].decode(plain)
+        built = _csv_module_body(body, sep, header, positions, header_row, report)
         if built is None:
             return None
         frame, lines = built
@@ -428,7 +430,7 @@ def _read_csv(data: bytes, report: Report) -> Table | None:
         headers={n: header[positions[n]] for n in names},
         facts={
             "format": "CSV",
-            "encoding": _ENCODING_NAMES[decoded[1]],
+            "encoding": _ENCODING_NAMES[encoding],
             "separator": _SEP_NAMES[sep],
         },
     )
@@ -436,13 +438,25 @@ def _read_csv(data: bytes, report: Report) -> Table | None:
     return _drop_blank_rows(table)
 
 
-def _physical_lines(body: bytes) -> int:
-    n = body.count(b"\n")
-    return n + (1 if body and not body.endswith(b"\n") else 0)
+def _physical_lines(data: bytes, start: int) -> int:
+    n = data.count(b"\n", start)
+    return n + (1 if len(data) > start and not data.endswith(b"\n") else 0)
+
+
+def _at(data: bytes, start: int) -> io.BytesIO:
+    """The bytes from `start` as a file, without copying them (BytesIO shares a bytes object)."""
+    stream = io.BytesIO(data)
+    stream.seek(start)
+    return stream
 
 
 def _pandas_body(
-    body: bytes, encoding: str, sep: str, header: list[str], positions: dict[str, int]
+    data: bytes,
+    start: int,
+    encoding: str,
+    sep: str,
+    header: list[str],
+    positions: dict[str, int],
 ) -> pd.DataFrame | None:
     """The fast path: pandas' C reader. None when a row has more fields than the header."""
     names = sorted(positions, key=positions.get)  # type: ignore[arg-type]
@@ -465,7 +479,7 @@ def _pandas_body(
             # fields silently as an index or (index_col=False) dropped with only this warning.
             warnings.simplefilter("error", pd.errors.ParserWarning)
             frame = pd.read_csv(
-                io.BytesIO(body),
+                _at(data, start),
                 dtype={g: "str" if g == numbers else "category" for g in generic},
                 **options,  # type: ignore[arg-type]
             )
@@ -484,7 +498,7 @@ def _pandas_body(
     if inferred:
         try:  # all columns again: usecols would take the first row's width
             text = pd.read_csv(
-                io.BytesIO(body),
+                _at(data, start),
                 dtype={g: "str" if g in inferred else "category" for g in generic},
                 **options,  # type: ignore[arg-type]
             )

@@ -411,17 +411,28 @@ def _read_csv(data: bytes, report: Report) -> Table | None:
     plain = "utf-8" if encoding == "utf-8-sig" else encoding
     prefix = (3 if encoding == "utf-8-sig" else 0) + 3 * boms + len(text[:end].encode(plain))
     del text  # the decoded copy has served its purpose (checking the encoding, the header)
-    frame = _pandas_body(data, prefix, plain, sep, header, positions)
-    if frame is None or _physical_lines(data, prefix) != len(frame):
-        # Rows longer than the header, quoted line breaks or broken quoting: read record by
-        # record to report each problem at its line (slower, but such files are rare).
+    read = _pandas_body(data, prefix, plain, sep, header, positions)
+    found = None if read is None else _record_lines(data, prefix, len(read[0]), header_row)
+    if found is None and data.find(b'"', prefix) < 0:
+        # Without quotes every line is a record, and its fields can be counted directly:
+        # pandas, given too few names, may wrap the surplus fields into rows of their own.
+        widest = _widest_line(data, prefix, sep)
+        if widest > len(header):
+            read = _pandas_body(data, prefix, plain, sep, header, positions, widest)
+            found = None if read is None else _record_lines(data, prefix, len(read[0]), header_row)
+    if read is None or found is None:
+        # Broken quoting, or a layout pandas cannot take: read record by record to report
+        # each problem at its line (slower, but such files are rare and usually rejected).
         body = data[prefix:].decode(plain)
         built = _csv_module_body(body, sep, header, positions, header_row, report)
         if built is None:
             return None
         frame, lines = built
     else:
-        lines = pd.Series(frame.index.to_numpy() + header_row + 1, index=frame.index)
+        frame, extra = read
+        lines = pd.Series(found, index=frame.index)
+        if extra is not None:
+            frame, lines = _long_rows(frame, lines, extra, len(header), sep, report)
     names = list(frame.columns)
     table = Table(
         shape=shape,
@@ -450,6 +461,41 @@ def _at(data: bytes, start: int) -> io.BytesIO:
     return stream
 
 
+def _record_lines(data: bytes, start: int, records: int, header_row: int) -> np.ndarray | None:
+    """The file line on which each record starts; None when it cannot be told reliably.
+
+    Without quoted line breaks every line is a record. With them, a line break ends a
+    record only outside quotes, i.e. after an even number of quote characters.
+    """
+    if _physical_lines(data, start) == records:
+        return np.arange(records, dtype=np.int64) + header_row + 1
+    if data.find(b'"', start) < 0:
+        return None
+    body = np.frombuffer(data, dtype=np.uint8)[start:]
+    breaks = np.flatnonzero(body == 0x0A)
+    quotes = np.flatnonzero(body == 0x22)
+    ends = np.flatnonzero(np.searchsorted(quotes, breaks) % 2 == 0)  # indices into breaks
+    count = len(ends) + 1
+    if len(body) == 0 or (len(ends) and breaks[ends[-1]] == len(body) - 1):
+        count -= 1  # the last line break ends the file, not a record
+    if count != records:
+        return None
+    starts = np.concatenate([[0], ends[: records - 1] + 1]).astype(np.int64)
+    return starts + header_row + 1
+
+
+def _widest_line(data: bytes, start: int, sep: str) -> int:
+    """The most fields on any line of an unquoted body (separators per line, plus one)."""
+    body = np.frombuffer(data, dtype=np.uint8)[start:]
+    seps = np.flatnonzero(body == ord(sep))
+    before = np.searchsorted(seps, np.flatnonzero(body == 0x0A))
+    per_line = np.diff(np.concatenate([[0], before, [len(seps)]]))
+    return int(per_line.max()) + 1 if len(per_line) else 1
+
+
+_FIELDS_SEEN = re.compile(r"Expected \d+ fields in line \d+, saw (\d+)")
+
+
 def _pandas_body(
     data: bytes,
     start: int,
@@ -457,10 +503,46 @@ def _pandas_body(
     sep: str,
     header: list[str],
     positions: dict[str, int],
-) -> pd.DataFrame | None:
-    """The fast path: pandas' C reader. None when a row has more fields than the header."""
+    width: int = 0,
+) -> tuple[pd.DataFrame, pd.DataFrame | None] | None:
+    """The fast path: pandas' C reader. Rows longer than the header widen the read (Excel's
+    trailing separators, an unquoted separator in a value); the fields beyond the header come
+    back as a second frame. None when pandas cannot read the body at all.
+    """
     names = sorted(positions, key=positions.get)  # type: ignore[arg-type]
-    generic = [f"c{i}" for i in range(len(header))]
+    width = max(width, len(header))
+    for _attempt in range(4):
+        generic = [f"c{i}" for i in range(width)]
+        try:
+            frame = _read_fields(data, start, encoding, sep, generic, positions)
+            break
+        except pd.errors.ParserError as exc:
+            seen = _FIELDS_SEEN.search(str(exc))
+            if not seen or int(seen.group(1)) <= width:
+                return None
+            width = int(seen.group(1))
+        except pd.errors.ParserWarning:  # the first row is the longer one
+            first = _first_record_width(data, start, encoding, sep)
+            if first is None or first <= width:
+                return None
+            width = first
+        except (ValueError, UnicodeDecodeError):
+            return None
+    else:
+        return None
+    extra = frame[generic[len(header) :]] if width > len(header) else None
+    frame = frame[[generic[positions[n]] for n in names]].set_axis(names, axis=1)
+    return frame, extra
+
+
+def _read_fields(
+    data: bytes,
+    start: int,
+    encoding: str,
+    sep: str,
+    generic: list[str],
+    positions: dict[str, int],
+) -> pd.DataFrame:
     numbers = generic[positions["sagsnummer"]] if "sagsnummer" in positions else None
     options = {
         "encoding": encoding,
@@ -473,19 +555,15 @@ def _pandas_body(
         "index_col": False,
         "engine": "c",
     }
-    try:
-        with warnings.catch_warnings():
-            # A first row longer than the header makes pandas take its width, and the extra
-            # fields silently as an index or (index_col=False) dropped with only this warning.
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(
-                _at(data, start),
-                dtype={g: "str" if g == numbers else "category" for g in generic},
-                **options,  # type: ignore[arg-type]
-            )
-    except (pd.errors.ParserError, pd.errors.ParserWarning, ValueError, UnicodeDecodeError):
-        return None
-    frame = frame[[generic[positions[n]] for n in names]]
+    with warnings.catch_warnings():
+        # A first row longer than the names makes pandas take its width, and the extra
+        # fields silently as an index or (index_col=False) dropped with only this warning.
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        frame = pd.read_csv(
+            _at(data, start),
+            dtype={g: "str" if g == numbers else "category" for g in generic},
+            **options,  # type: ignore[arg-type]
+        )
     # pandas turns the categories of an all-numeric column into numbers ('0155' -> 155,
     # '2.000' -> 2.0, '1e3' -> 1000.0, '-0' -> 0): such columns are read again as text,
     # so every value is checked and reported as written.
@@ -496,17 +574,57 @@ def _pandas_body(
         and not pd.api.types.is_string_dtype(frame[g].cat.categories.dtype)
     ]
     if inferred:
-        try:  # all columns again: usecols would take the first row's width
-            text = pd.read_csv(
-                _at(data, start),
-                dtype={g: "str" if g in inferred else "category" for g in generic},
-                **options,  # type: ignore[arg-type]
-            )
-        except (pd.errors.ParserError, ValueError, UnicodeDecodeError):
-            return None
+        text = pd.read_csv(  # all columns again: usecols would take the first row's width
+            _at(data, start),
+            dtype={g: "str" if g in inferred else "category" for g in generic},
+            **options,  # type: ignore[arg-type]
+        )
         for g in inferred:
             frame[g] = text[g].astype(object).astype("category")
-    return frame.set_axis(names, axis=1)
+    return frame
+
+
+def _first_record_width(data: bytes, start: int, encoding: str, sep: str) -> int | None:
+    head = data[start : start + 1_000_000].decode(encoding, errors="replace")
+    try:
+        record = next(csv.reader(io.StringIO(head, newline=""), delimiter=sep), None)
+    except csv.Error:
+        return None
+    return len(record) if record is not None else None
+
+
+def _long_rows(
+    frame: pd.DataFrame,
+    lines: pd.Series,
+    extra: pd.DataFrame,
+    width: int,
+    sep: str,
+    report: Report,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Report rows with text beyond the header's last column, and leave them out."""
+    blank = np.ones(len(extra), dtype=bool)
+    for name in extra.columns:
+        blank &= _blank_cat(extra[name]).to_numpy()
+    long = ~blank
+    if not long.any():
+        return frame, lines  # only Excel's trailing empty fields
+    positions = np.flatnonzero(long)
+    room = report.room("fejl", "too_many_fields")
+    for pos in positions[:room]:
+        cells = [str(c) for c in extra.iloc[pos].tolist()]
+        fields = width + max(i + 1 for i, c in enumerate(cells) if c.strip())
+        report.error(
+            "too_many_fields",
+            f"Rækken har {fields} felter, men overskriften har {width}. Står skilletegnet "
+            f"({_SEP_NAMES[sep]}) i en værdi uden anførselstegn? Sæt værdien i "
+            'anførselstegn, fx "§ 44, jf. § 83".',
+            row=int(lines.iat[pos]),
+            column=f"kolonne {width + 1}",
+            value="; ".join(c for c in cells if c.strip()),
+        )
+    report.count_only("fejl", "too_many_fields", max(len(positions) - room, 0))
+    # Its cells are shifted: checking them would only repeat the problem.
+    return frame.loc[~long], lines.loc[~long]
 
 
 def _csv_module_body(
@@ -522,6 +640,8 @@ def _csv_module_body(
     idx = [positions[n] for n in names]
     width = len(header)
     columns: list[list[str]] = [[] for _ in names]
+    # One string object per distinct value: a million rows share a few hundred values.
+    memos: list[dict[str, str] | None] = [None if n == "sagsnummer" else {} for n in names]
     lines: list[int] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
     consumed = 0
@@ -547,9 +667,10 @@ def _csv_module_body(
             long_rows += 1
             if long_rows <= room:
                 extra = "; ".join(c for c in record[width:] if c.strip())
+                fields = max(i + 1 for i, c in enumerate(record) if c.strip())
                 report.error(
                     "too_many_fields",
-                    f"Rækken har {len(record)} felter, men overskriften har {width}. Står "
+                    f"Rækken har {fields} felter, men overskriften har {width}. Står "
                     f"skilletegnet ({_SEP_NAMES[sep]}) i en værdi uden anførselstegn? Sæt "
                     'værdien i anførselstegn, fx "§ 44, jf. § 83".',
                     row=start,
@@ -557,8 +678,9 @@ def _csv_module_body(
                     value=extra,
                 )
             continue  # its cells are shifted: checking them would only repeat the problem
-        for out, i in zip(columns, idx, strict=True):
-            out.append(record[i] if i < len(record) else "")
+        for out, i, memo in zip(columns, idx, memos, strict=True):
+            value = record[i] if i < len(record) else ""
+            out.append(value if memo is None else memo.setdefault(value, value))
         lines.append(start)
     report.count_only("fejl", "too_many_fields", max(long_rows - room, 0))
     frame = _frame(names, columns)

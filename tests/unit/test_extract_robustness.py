@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
-from danmarkskort import compute
+from danmarkskort import compute, extract
 from danmarkskort.cli import main
 from danmarkskort.compute import evaluate
 from hypothesis import HealthCheck, given, settings
@@ -869,3 +869,28 @@ def test_a_repeated_case_number_with_a_control_character_is_reported():
     dup = [(r, v) for c, r, _, v in errors(ev) if c == "duplicate_case"]
     assert dup == [(3, "A�")]
     assert "står også i række 2" in message(ev, "duplicate_case")
+
+
+def test_long_rows_after_quoted_line_breaks_keep_their_lines():
+    text = ",".join(AGG_COLUMNS) + "\n"
+    text += 'Dragør,SEL,"§ 83\nstk. 2",2024,1,0,0,0\n'  # lines 2-3
+    text += "Dragør,SEL,§ 44, jf. § 83,2024,1,0,0,0\n"  # line 4: one field too many
+    text += "Gotham,SEL,§ 83,2024,1,0,0,0\n"  # line 5
+    ev = run(text)
+    assert [(c, r) for c, r, *_ in errors(ev)] == [
+        ("too_many_fields", 4),
+        ("unknown_municipality", 5),
+    ]
+
+
+def test_excel_trailing_separators_and_quoted_breaks_take_the_fast_path(monkeypatch):
+    def slow(*_a, **_kw):
+        raise AssertionError("the record-by-record reader is for broken files only")
+
+    monkeypatch.setattr(extract, "_csv_module_body", slow)
+    ev = run(AGG + 'Dragør;SEL;"§ 83\nstk. 2";2024;1;0;0;0\nGotham;SEL;§ 83;2024;1;0;0;0\n')
+    assert errors(ev) == [("unknown_municipality", 4, "Instans", "Gotham")]
+    rows = "".join(f"Odense;SEL;§ 52;2024;{i % 7};1;0;0;;\r\n" for i in range(20_000))
+    ev = run(AGG.replace("\n", "\r\n") + rows)
+    assert ev.accepted, ev.report_text()
+    assert fig(ev, "461").stadfaestet == sum(i % 7 for i in range(20_000))

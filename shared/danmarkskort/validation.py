@@ -242,6 +242,12 @@ class _Checker:
         """Mask of rows whose required cell is empty (reported)."""
         mask = self.per_value(name, lambda v: v == "").rows(bool)
         label = self.table.headers.get(name, name)
+        gaps = np.flatnonzero(mask & ~self.skip)
+        if not hint and len(gaps) and gaps[0] > 0 and not mask[gaps[0] - 1]:
+            hint = (
+                " Står værdien kun i første række af en gruppe (flettede celler, en "
+                "pivottabel)? Den skal stå i hver række."
+            )
         self.rows_error("missing_value", name, mask, lambda _v: f"Feltet «{label}» er tomt.{hint}")
         return mask
 

@@ -894,3 +894,9 @@ def test_excel_trailing_separators_and_quoted_breaks_take_the_fast_path(monkeypa
     ev = run(AGG.replace("\n", "\r\n") + rows)
     assert ev.accepted, ev.report_text()
     assert fig(ev, "461").stadfaestet == sum(i % 7 for i in range(20_000))
+
+
+def test_pivot_style_blanks_below_a_value_get_a_hint():
+    ev = run(AGG + "Dragør;SEL;§ 83;2024;1;0;0;0\n;SEL;§ 85;2024;1;0;0;0\n")
+    assert errors(ev) == [("missing_value", 3, "Instans", "")]
+    assert "første række af en gruppe" in message(ev, "missing_value")

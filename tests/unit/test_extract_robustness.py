@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-from pathlib import Path
 
 import pytest
 from danmarkskort import compute, extract
@@ -827,23 +826,6 @@ def test_validate_command_on_a_missing_file_and_a_directory(tmp_path, capsys):
     assert main(["validate", str(tmp_path / "findes ikke.csv")]) == 2
     assert main(["validate", str(tmp_path)]) == 2
     assert "findes ikke" in capsys.readouterr().err
-
-
-def test_run_command_publishes_a_foreign_extract_and_rejects_a_broken_one(tmp_path, capsys):
-    good = tmp_path / "Ankestyrelsen 2024 (titel, kode og navn).xlsx"
-    good.write_bytes(FILES["titel og kode.xlsx"])
-    assert main(["run", str(good), "--out", str(tmp_path / "ok")]) == 0
-    figures = (tmp_path / "ok" / "results" / "figures.csv").read_text(encoding="utf-8")
-    assert "2024,socialomraadet,155,Dragør,1,0,0,0,1," in figures
-    bad = tmp_path / "skævt komma.csv"
-    bad.write_bytes(FILES["skævt komma.csv"])
-    assert main(["run", str(bad), "--out", str(tmp_path / "bad")]) == 2
-    report = Path(tmp_path / "bad" / "rejected" / "report.txt").read_text(encoding="utf-8")
-    assert "række 2" in report and "flere felter end overskriften" in report
-    assert not (tmp_path / "bad" / "results").exists() or not any(
-        (tmp_path / "bad" / "results").iterdir()
-    )
-    capsys.readouterr()
 
 
 # --- regressions found by the property tests ---------------------------------------------------

@@ -365,18 +365,27 @@ def _header_cells(line: str) -> tuple[str, list[str]]:
     return best[1], best[2]
 
 
-def _first_lines(text: str, n: int) -> Iterator[tuple[int, int, str]]:
-    """(line number, offset after the line, line) of the first lines holding any text."""
+def _first_lines(text: str, n: int) -> Iterator[tuple[int, int, int, str]]:
+    """(first line, last line, offset after it, text) of the first rows holding any text.
+
+    A row continues over line breaks inside quotes (a header cell written on two lines).
+    """
     pos, number, found = 0, 0, 0
     while pos < len(text) and found < n:
-        end = text.find("\n", pos)
-        end = len(text) if end < 0 else end
-        number += 1
-        line = text[pos:end].rstrip("\r")
-        pos = end + 1
+        first = number + 1
+        parts: list[str] = []
+        while pos < len(text):
+            end = text.find("\n", pos)
+            end = len(text) if end < 0 else end
+            number += 1
+            parts.append(text[pos:end].rstrip("\r"))
+            pos = end + 1
+            if "\n".join(parts).count('"') % 2 == 0 or len(parts) > 10:
+                break
+        line = "\n".join(parts)
         if line.strip().strip(";,\t").strip():
             found += 1
-            yield number, pos, line
+            yield first, number, pos, line
 
 
 def _read_csv(data: bytes, report: Report) -> Table | None:
@@ -394,16 +403,16 @@ def _read_csv(data: bytes, report: Report) -> Table | None:
     boms = len(text) - len(text.lstrip("\ufeff"))  # a second BOM after utf-8-sig's own
     text = text[boms:]
     candidates = []
-    for number, end, line in _first_lines(text, HEADER_SEARCH_ROWS):
+    for number, last, end, line in _first_lines(text, HEADER_SEARCH_ROWS):
         sep, cells = _header_cells(line)
-        candidates.append((number, end, sep, cells))
+        candidates.append((number, last, end, sep, cells))
     if not candidates:
         report.error("empty", "Filen indeholder ingen data.")
         return None
-    chosen = _choose_header([(n, cells) for n, _, _, cells in candidates], report)
+    chosen = _choose_header([(n, cells) for n, _, _, _, cells in candidates], report)
     if chosen is None:
         return None
-    header_row, end, sep, header = candidates[chosen]
+    header_row, header_end, end, sep, header = candidates[chosen]
     matched = _match_header(header, report, header_row)
     if matched is None:
         return None
@@ -412,19 +421,19 @@ def _read_csv(data: bytes, report: Report) -> Table | None:
     prefix = (3 if encoding == "utf-8-sig" else 0) + 3 * boms + len(text[:end].encode(plain))
     del text  # the decoded copy has served its purpose (checking the encoding, the header)
     read = _pandas_body(data, prefix, plain, sep, header, positions)
-    found = None if read is None else _record_lines(data, prefix, len(read[0]), header_row)
+    found = None if read is None else _record_lines(data, prefix, len(read[0]), header_end)
     if found is None and data.find(b'"', prefix) < 0:
         # Without quotes every line is a record, and its fields can be counted directly:
         # pandas, given too few names, may wrap the surplus fields into rows of their own.
         widest = _widest_line(data, prefix, sep)
         if widest > len(header):
             read = _pandas_body(data, prefix, plain, sep, header, positions, widest)
-            found = None if read is None else _record_lines(data, prefix, len(read[0]), header_row)
+            found = None if read is None else _record_lines(data, prefix, len(read[0]), header_end)
     if read is None or found is None:
         # Broken quoting, or a layout pandas cannot take: read record by record to report
         # each problem at its line (slower, but such files are rare and usually rejected).
         body = data[prefix:].decode(plain)
-        built = _csv_module_body(body, sep, header, positions, header_row, report)
+        built = _csv_module_body(body, sep, header, positions, header_end, report)
         if built is None:
             return None
         frame, lines = built

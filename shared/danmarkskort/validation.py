@@ -176,6 +176,14 @@ class Distinct:
         return pd.Categorical.from_codes(per_value[self.codes], categories=categories)
 
 
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"  # zero-width spaces and stray BOMs
+
+
+def _clean(value: str) -> str:
+    """A cell's text without surrounding white space or invisible characters."""
+    return value.strip().strip(_INVISIBLE).strip()
+
+
 class _Checker:
     """Per-table helpers: distinct-value evaluation and capped, row-precise reporting."""
 
@@ -193,7 +201,7 @@ class _Checker:
         col = self.frame[name]
         if col.dtype != "category":
             col = col.astype("category")
-        results = [fn(str(c).strip()) for c in col.cat.categories]
+        results = [fn(_clean(str(c))) for c in col.cat.categories]
         results.append(fn(""))  # code -1: a missing cell
         return Distinct(results, col.cat.codes.to_numpy())
 

@@ -882,3 +882,15 @@ def test_pivot_style_blanks_below_a_value_get_a_hint():
     ev = run(AGG + "Dragør;SEL;§ 83;2024;1;0;0;0\n;SEL;§ 85;2024;1;0;0;0\n")
     assert errors(ev) == [("missing_value", 3, "Instans", "")]
     assert "første række af en gruppe" in message(ev, "missing_value")
+
+
+def test_header_cells_written_on_two_lines_and_invisible_characters():
+    header = 'Instans;Lov;Paragraf;Aar;"Stadfæstelse\n(antal)";"Ændring/\nOphævelse";'
+    header += "Hjemvisning;Afvisning/Henvisning\n"
+    ev = run(
+        header + "\u200bDragør;SEL;§ 83;2024;\u200b1\ufeff;0;0;0\nGotham;SEL;§ 83;2024;1;0;0;0\n"
+    )
+    assert errors(ev) == [("unknown_municipality", 5, "Instans", "Gotham")]
+    ev = run(header + "\u200bDragør;SEL;§ 83;2024;\u200b1\ufeff;0;0;0\n")
+    assert ev.accepted, ev.report_text()
+    assert fig(ev, "155").stadfaestet == 1

@@ -49,7 +49,7 @@ _SPACE_THOUSANDS = re.compile(r"^[0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+$")  # '1
 _AMBIGUOUS = re.compile(r"^[0-9]{1,3}(?:,[0-9]{3})+$")  # '1,234': 1234 in English, 1.234 in Danish
 _FRACTION = re.compile(r"^-?[0-9]*[.,][0-9]+$")
 _QUARTER = re.compile(
-    r"^(?:(?P<y1>\d{4})\s*-?\s*)?(?:q|k|kvt\.?|kvartal)?\s*(?P<q>[1-4])"
+    r"^(?:(?P<y1>\d{4})\s*-?\s*)?(?:q|k|kvt\.?|kvartal)?\s*0?(?P<q>[1-4])"
     r"(?:[.,]0+)?\s*\.?\s*(?:kvt\.?|kvartal|q)?(?:\s*(?P<y2>\d{4}))?$",
     re.IGNORECASE | re.ASCII,
 )

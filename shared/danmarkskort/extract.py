@@ -120,6 +120,13 @@ def read_extract(data: bytes, filename: str, report: Report) -> Table | None:
         if table is not None and named not in ("xlsx", "xlsm"):
             table.facts["format"] += f" (filnavnet siger .{named or '?'}, indholdet er XLSX)"
         return table
+    if data[:8] == OLE_MAGIC and "EncryptedPackage".encode("utf-16-le") in data[:65536]:
+        report.error(
+            "unreadable",
+            "Filen er beskyttet med adgangskode (krypteret Excel-fil) og kan ikke læses. Gem "
+            "den uden adgangskode som «Excel-projektmappe (.xlsx)» eller «CSV UTF-8».",
+        )
+        return None
     if data[:8] == OLE_MAGIC:
         report.error(
             "unreadable",
@@ -404,6 +411,8 @@ def _read_csv(data: bytes, report: Report) -> Table | None:
     text = text[boms:]
     candidates = []
     for number, last, end, line in _first_lines(text, HEADER_SEARCH_ROWS):
+        if number == 1 and re.fullmatch(r'"?sep=.?"?[;,\t]*', line.strip(), re.IGNORECASE):
+            continue  # Excel's separator hint ('sep=;'): the header follows
         sep, cells = _header_cells(line)
         candidates.append((number, last, end, sep, cells))
     if not candidates:

@@ -598,6 +598,7 @@ def test_mixed_encodings_name_the_first_bad_line():
     ("data", "name", "says"),
     [
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(range(256)) * 8, "gammel.xls", "Excel 97-2003"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600) + "EncryptedPackage".encode("utf-16-le"), "hemmelig.xlsx", "adgangskode"),
         (b"<html><body><table><tr><td>Instans</td></tr></table></body></html>", "x.xls", "HTML"),
         (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj", "x.pdf", "PDF"),
         (b"PK\x03\x04\x14\x00\x00\x08\x00\x00" + b"\x00" * 20 + b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet", "x.ods", ".ods"),
@@ -894,3 +895,9 @@ def test_header_cells_written_on_two_lines_and_invisible_characters():
     ev = run(header + "\u200bDragør;SEL;§ 83;2024;\u200b1\ufeff;0;0;0\n")
     assert ev.accepted, ev.report_text()
     assert fig(ev, "155").stadfaestet == 1
+
+
+def test_excel_separator_hint_line_is_not_a_title():
+    ev = run("sep=;\n" + AGG + "Dragør;SEL;§ 83;2024;1;0;0;0\nGotham;SEL;§ 83;2024;1;0;0;0\n")
+    assert errors(ev) == [("unknown_municipality", 4, "Instans", "Gotham")]
+    assert warned(ev) == []

@@ -241,25 +241,27 @@ def _score(keys: list[str]) -> dict[str, int]:
 def _choose_header(candidates: list[tuple[int, list[str]]], report: Report) -> int | None:
     """Index of the header among the first non-empty rows; title rows above it are warned.
 
-    The first non-empty row is the header when it names any distinctive column; a later
-    row only when it names at least two (a data cell such as 'Afvist' is not a header).
+    A row naming two or more distinctive columns is the header, the first such row; failing
+    that, the first row when it names one (a lone data cell such as 'Afvist' or a title such
+    as 'Resultat' further down is no header).
     """
-    for i, (row, cells) in enumerate(candidates):
-        best = max(_score([column_key(c) for c in cells]).values())
-        if best >= (1 if i == 0 else 2):
-            if i:
-                first = candidates[0][0]
-                titles = " / ".join(
-                    shown(" ".join(c for c in cells if c), 60) for _, cells in candidates[:i]
-                )
-                report.warning(
-                    "skipped_lines",
-                    f"{'Række ' + str(first) if first == row - 1 else f'Række {first}-{row - 1}'}"
-                    f" står over overskriften i række {row} og er sprunget over (fx en "
-                    f"titel): {titles}",
-                    row=first,
-                )
-            return i
+    scores = [max(_score([column_key(c) for c in cells]).values()) for _, cells in candidates]
+    strong = [i for i, score in enumerate(scores) if score >= 2]
+    chosen = strong[0] if strong else (0 if scores[0] >= 1 else None)
+    if chosen is not None:
+        if chosen:
+            first, row = candidates[0][0], candidates[chosen][0]
+            titles = " / ".join(
+                shown(" ".join(c for c in cells if c), 60) for _, cells in candidates[:chosen]
+            )
+            report.warning(
+                "skipped_lines",
+                f"{'Række ' + str(first) if first == row - 1 else f'Række {first}-{row - 1}'}"
+                f" står over overskriften i række {row} og er sprunget over (fx en "
+                f"titel): {titles}",
+                row=first,
+            )
+        return chosen
     row, cells = candidates[0]
     found = " | ".join(shown(h, 40) for h in cells[:30] if h) or "(ingen)"
     if len(cells) > 30:

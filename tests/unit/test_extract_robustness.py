@@ -901,3 +901,11 @@ def test_excel_separator_hint_line_is_not_a_title():
     ev = run("sep=;\n" + AGG + "Dragør;SEL;§ 83;2024;1;0;0;0\nGotham;SEL;§ 83;2024;1;0;0;0\n")
     assert errors(ev) == [("unknown_municipality", 4, "Instans", "Gotham")]
     assert warned(ev) == []
+
+
+def test_a_title_that_happens_to_be_a_column_name_is_still_a_title():
+    data = workbook([["Resultat"], ["Afgørelser 2024"], CASES.strip().split(";"),
+                     ["1", "Tårnby", "", "SEL", "§ 41", "Stadfæstet", "2024-03-15"]])  # fmt: skip
+    ev = run(data, "x.xlsx")
+    assert ev.accepted, ev.report_text()
+    assert warned(ev) == [("skipped_lines", 1, None)]

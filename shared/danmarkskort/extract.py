@@ -403,9 +403,11 @@ def _read_csv(data: bytes, report: Report) -> Table | None:
         return None
     text, encoding = decoded
     del decoded
-    if text.endswith("\x1a") or ("\r" in text and "\n" not in text):
-        # DOS's end-of-file mark, or classic Mac line ends (CR only): rare, so a copy is fine.
-        text = text.rstrip("\x1a").replace("\r\n", "\n").replace("\r", "\n")
+    if text.endswith("\x1a") or ("\r" in text and "\n" not in text) or "\r\r\n" in text:
+        # DOS's end-of-file mark, classic Mac line ends (CR only) or CR CR LF from a double
+        # conversion: rare, so a normalised copy is fine.
+        text = text.rstrip("\x1a").replace("\r\r\n", "\n").replace("\r\n", "\n")
+        text = text.replace("\r", "\n")
         data = (b"\xef\xbb\xbf" if encoding == "utf-8-sig" else b"") + text.encode(
             "utf-8" if encoding == "utf-8-sig" else encoding
         )

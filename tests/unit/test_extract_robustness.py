@@ -214,7 +214,15 @@ def test_danish_thousands_are_read_with_a_warning(written):
 
 
 @pytest.mark.parametrize(
-    ("ending", "final"), [("\n", "\n"), ("\r\n", "\r\n"), ("\n", ""), ("\r", ""), ("\n", "\n\n\n")]
+    ("ending", "final"),
+    [
+        ("\n", "\n"),
+        ("\r\n", "\r\n"),
+        ("\n", ""),
+        ("\r", ""),
+        ("\n", "\n\n\n"),
+        ("\r\r\n", "\r\r\n"),
+    ],
 )
 def test_line_endings_and_trailing_empty_lines(ending, final):
     rows = ["Dragør;SEL;§ 83;2024;1;0;0;0", "Gotham;SEL;§ 83;2024;1;0;0;0"]

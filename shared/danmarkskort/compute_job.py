@@ -35,6 +35,11 @@ class Upload:
     time: dt.datetime
 
 
+class ComputeFailed(RuntimeError):
+    """A bug, not a bad file: the invocation fails (retries, failure queue, alarm) and no
+    idempotency record is kept, so the same extract is computed again once the bug is fixed."""
+
+
 class NotAnExtract(ValueError):
     """The event points outside incoming/: never processed (it would be recursion)."""
 
@@ -108,6 +113,8 @@ class ComputeJob:
                 max_bytes=self.max_bytes,
                 received=received,
             )
+        if evaluation.report.has("internal_error"):
+            raise ComputeFailed(evaluation.report_text())
         if evaluation.accepted:
             return self._publish(evaluation)
         return self._reject(evaluation, job["archive"])

@@ -109,6 +109,9 @@ class Report:
         if n > 0:  # a zero would create the kind (and reject the extract) without a problem
             self.counts[(severity, code)] += n
 
+    def has(self, code: str) -> bool:
+        return any(c == code for _, c in self.counts)
+
     @property
     def accepted(self) -> bool:
         return not any(sev == "fejl" for sev, _ in self.counts)

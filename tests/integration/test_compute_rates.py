@@ -181,3 +181,25 @@ def test_handed_out_example_extracts_compute(aws):
         upload(aws, f"incoming/{name}", body)
         result = load_handler()(object_created(f"incoming/{name}"), lambda_context())
         assert result["status"] == "published", name
+
+
+def test_a_bug_fails_the_invocation_and_is_not_remembered_as_a_rejection(aws, monkeypatch):
+    """A program error must reach the failure queue and alarm, and be retried after a fix."""
+    import danmarkskort.compute as compute
+
+    upload(aws, "incoming/a.csv", CASES.encode())
+    event = object_created("incoming/a.csv")
+
+    def broken(*_args, **_kwargs):
+        raise ZeroDivisionError("simulated bug")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(compute, "compute_figures", broken)
+        with pytest.raises(RuntimeError, match="simulated bug"):
+            load_handler()(event, lambda_context())
+    assert aws.keys(DATA_BUCKET, "rejected/") == [] and aws.keys(DATA_BUCKET, "results/") == []
+    assert aws.bus_events() == []
+
+    # The fix is deployed; EventBridge's retry (or a replay) computes it.
+    result = load_handler()(event, lambda_context())
+    assert result["status"] == "published"

@@ -39,8 +39,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if not path.is_file():
         print(f"{path}: filen findes ikke", file=sys.stderr)
         return 2
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        print(f"{path}: filen kan ikke læses ({exc.strerror or exc})", file=sys.stderr)
+        return 2
     evaluation = evaluate(
-        path.read_bytes(),
+        data,
         path.name,
         config=_config_source(args.config),
         lav_n_threshold=args.low_n,
@@ -183,8 +188,14 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from danmarkskort.config import ConfigError
+
     args = parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:  # names the file, the entry and the field
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

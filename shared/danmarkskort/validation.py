@@ -184,6 +184,10 @@ def _clean(value: str) -> str:
     return value.strip().strip(_INVISIBLE).strip()
 
 
+def _rows_text(n: int) -> str:
+    return "1 række" if n == 1 else f"{n:,} rækker".replace(",", ".")
+
+
 class _Checker:
     """Per-table helpers: distinct-value evaluation and capped, row-precise reporting."""
 
@@ -225,9 +229,10 @@ class _Checker:
         self.report.count_only("fejl", code, max(len(positions) - room, 0))
 
     def grouped_warning(
-        self, code: str, name: str, mask: np.ndarray, message: Callable[[str, int], str]
+        self, code: str, name: str, mask: np.ndarray, message: Callable[[str, str], str]
     ) -> None:
-        """One warning per distinct value (with its row count and first row): these are many."""
+        """One warning per distinct value (with its row count and first row): these are many.
+        `message` gets the value and the rows as Danish text ('1 række', '1.234 rækker')."""
         positions = np.flatnonzero(mask & ~self.skip)
         if not len(positions):
             return
@@ -241,7 +246,11 @@ class _Checker:
         for value, rows in seen.items():
             self.report.add(
                 _warning(
-                    code, message(shown(value), len(rows)), int(self.lines[rows[0]]), column, value
+                    code,
+                    message(shown(value), _rows_text(len(rows))),
+                    int(self.lines[rows[0]]),
+                    column,
+                    value,
                 ),
                 total=len(rows),
             )
@@ -354,9 +363,7 @@ def _municipalities(check: _Checker) -> pd.Categorical:
         "excluded_instance",
         "instans",
         resolved.rows(bool, lambda r: r.kind == "excluded"),
-        lambda v, k: (
-            f"«{v}» er ikke en kommune ({_excluded_as(v)}); {k} række(r) indgår ikke i kortene."
-        ),
+        lambda v, k: f"«{v}» er ikke en kommune ({_excluded_as(v)}); {k} indgår ikke i kortene.",
     )
     check.skip = resolved.rows(bool, lambda r: r.kind == "excluded")
     return resolved.categorical(lambda r: r.municipality.code if r.municipality else "")
@@ -509,7 +516,7 @@ def _laws(check: _Checker, mapping: Mapping) -> pd.Categorical:
         "lov",
         np.asarray(slugs == "") & ~empty,
         lambda v, k: (
-            f"Loven «{v}» er hverken serviceloven eller barnets lov; {k} række(r) "
+            f"Loven «{v}» er hverken serviceloven eller barnets lov; {k} "
             "tælles ikke med i noget område."
         ),
     )
@@ -696,7 +703,7 @@ def _counts(check: _Checker, name: str, *, required: bool) -> np.ndarray:
         why == "thousands",
         lambda v, k: (
             f"«{v}» i «{label}» er læst som {parse_count(v)[0]} (punktum eller mellemrum som "
-            f"tusindtalsseparator); {k} række(r)."
+            f"tusindtalsseparator); {k}."
         ),
     )
     return np.where((why == "") | (why == "thousands"), values, -1)
@@ -717,7 +724,7 @@ def _repeated_rows(check: _Checker, base: pd.DataFrame, keep: np.ndarray) -> Non
             "instans",
             mask,
             lambda v, k: (
-                f"«{v}» har {k} række(r) med samme lov, paragraf og periode som en "
+                f"«{v}» har {k} med samme lov, paragraf og periode som en "
                 "tidligere række; de er lagt sammen."
             ),
         )
@@ -752,11 +759,11 @@ def _unmapped(check: _Checker, mapping: Mapping, base: pd.DataFrame, keep: np.nd
         (
             "none",
             "Bestemmelsen «{v}» hører ikke til noget område i områdetabellen for året "
-            "(fx barnets lov før 2024); {k} række(r) tælles ikke med.",
+            "(fx barnets lov før 2024); {k} tælles ikke med.",
         ),
         (
             "unparsed",
-            "«{v}» kan ikke læses som en paragraf; {k} række(r) tælles kun med i "
+            "«{v}» kan ikke læses som en paragraf; {k} tælles kun med i "
             "socialområdet generelt, ikke i børne- eller voksenhandicap.",
         ),
     ):

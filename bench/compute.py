@@ -56,8 +56,10 @@ def extract_path(rows: int, regenerate: bool) -> Path:
     r = _run_child("--generate", str(tmp), "--per-year", str(per_year))
     tmp.rename(path)
     print(f"extract:          {path} (generated)")
-    print(f"generation:       {r['rows']:,} rows in {r['seconds']:.2f} s "
-          f"({r['rows'] / r['seconds']:,.0f} rows/s, peak RSS {r['rss_peak_mib']:,.0f} MiB)")
+    print(
+        f"generation:       {r['rows']:,} rows in {r['seconds']:.2f} s "
+        f"({r['rows'] / r['seconds']:,.0f} rows/s, peak RSS {r['rss_peak_mib']:,.0f} MiB)"
+    )
     return path
 
 

@@ -367,8 +367,16 @@ def _draw_year(profile: _Profile, traits: _Traits, seed: int, year: int, n: int)
     seq = np.empty(n, dtype=np.int64)
     seq[np.argsort(day - rng.gamma(2.0, 45.0, n), kind="stable")] = np.arange(1, n + 1)
     order = np.lexsort((rng.random(n), day))
-    return _Year(year, seq[order], inst[order], bop[order], law[order], prov[order],
-                 outcome[order], day[order])
+    return _Year(
+        year,
+        seq[order],
+        inst[order],
+        bop[order],
+        law[order],
+        prov[order],
+        outcome[order],
+        day[order],
+    )
 
 
 def _check_args(years: Sequence[int], cases_per_year: int) -> tuple[int, ...]:
@@ -440,7 +448,7 @@ class _Choice:
                 self.ids[e, j] = vocab.id(s)
                 self.cum[e, j] = acc
             self.cum[e, len(opts) - 1] = np.inf
-            self.ids[e, len(opts):] = self.ids[e, len(opts) - 1]
+            self.ids[e, len(opts) :] = self.ids[e, len(opts) - 1]
 
     def pick(self, entity: np.ndarray, u: np.ndarray) -> np.ndarray:
         return self.ids[entity, (u[:, None] >= self.cum[entity]).sum(axis=1)]
@@ -582,7 +590,12 @@ def generate_aggregated(
 
 
 def _csv_blocks(
-    shape: Shape, sep: str, newline: str, years: Sequence[int], cases_per_year: int, seed: int,
+    shape: Shape,
+    sep: str,
+    newline: str,
+    years: Sequence[int],
+    cases_per_year: int,
+    seed: int,
     config: ConfigSource | None,
 ) -> Iterator[str]:
     """The CSV text in blocks; rows are joined from pre-quoted vocab strings (fast)."""
@@ -652,8 +665,16 @@ def write_extract(
     if isinstance(target, str | Path):
         with open(target, "wb") as fh:
             return write_extract(
-                fh, shape=shape, fmt=fmt, encoding=encoding, sep=sep, newline=newline,
-                years=years, cases_per_year=cases_per_year, seed=seed, config=config,
+                fh,
+                shape=shape,
+                fmt=fmt,
+                encoding=encoding,
+                sep=sep,
+                newline=newline,
+                years=years,
+                cases_per_year=cases_per_year,
+                seed=seed,
+                config=config,
             )
     opts = {"years": years, "cases_per_year": cases_per_year, "seed": seed, "config": config}
     if fmt == "xlsx":
@@ -720,7 +741,15 @@ def extract_bytes(
     """The same extract as ``write_extract`` writes, as bytes."""
     buf = io.BytesIO()
     write_extract(
-        buf, shape=shape, fmt=fmt, encoding=encoding, sep=sep, newline=newline, years=years,
-        cases_per_year=cases_per_year, seed=seed, config=config,
+        buf,
+        shape=shape,
+        fmt=fmt,
+        encoding=encoding,
+        sep=sep,
+        newline=newline,
+        years=years,
+        cases_per_year=cases_per_year,
+        seed=seed,
+        config=config,
     )
     return buf.getvalue()

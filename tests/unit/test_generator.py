@@ -191,17 +191,27 @@ def test_every_spelling_resolves_to_the_intended_municipality():
         for v in variants:
             assert registry().resolve(v).municipality == registry().by_code(code), v
     spellings = Counter(r[1] for r in cases())
-    for wanted in ("Århus", "Aarhus Kommune", "Høje Taastrup", "Bornholms Regionskommune",
-                   "Københavns Kommune", "185", "Odense Kommune"):
+    for wanted in (
+        "Århus",
+        "Aarhus Kommune",
+        "Høje Taastrup",
+        "Bornholms Regionskommune",
+        "Københavns Kommune",
+        "185",
+        "Odense Kommune",
+    ):
         assert spellings[wanted] > 0, wanted
     assert spellings["Aarhus"] > 5 * spellings["Århus"]  # official names dominate
 
 
 def test_volumes_follow_population_with_a_floor_for_small_islands():
     pop = {}
-    for line in resources.files("danmarkskort").joinpath("data", "befolkning.csv").read_text(
-        "utf-8"
-    ).splitlines()[4:]:
+    for line in (
+        resources.files("danmarkskort")
+        .joinpath("data", "befolkning.csv")
+        .read_text("utf-8")
+        .splitlines()[4:]
+    ):
         code, n = line.split(";")
         pop[code] = int(n)
     per_year = Counter((m.code, year_of(r[6])) for r in cases() if (m := municipality(r[2])))

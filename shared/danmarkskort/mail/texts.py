@@ -27,6 +27,8 @@ _NO_BREAK = re.compile(
 def no_break(text: str) -> str:
     """Non-breaking spaces inside legal references and dates."""
     return _NO_BREAK.sub(lambda m: m.group(1) + NBSP, text)
+
+
 PLACEHOLDERS = frozenset({"aar", "kommune", "frist", "offentliggoerelsesaar"})
 _TEXT_FIELDS = (
     "afsender_navn",

@@ -35,7 +35,9 @@ demo: venv
 
 bench: venv
 	$(PY) bench/compute.py
-	@for b in bench/render.py bench/notify.py bench/chain.py; do test -f $$b && $(PY) $$b || true; done
+	$(PY) bench/render.py
+	$(PY) bench/notify.py
+	$(PY) bench/chain.py
 
 # aws-sam-cli pins its own boto3/cfn-lint/pydantic; it gets a virtualenv of its own so that
 # `make test` never depends on it. `sam build` needs python3.13 on PATH (no Docker needed).

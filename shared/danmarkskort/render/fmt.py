@@ -55,24 +55,22 @@ def pct(value: float | None, decimals: int = 0, empty: str = "–") -> str:
 
 def pp(value: float | None, decimals: int = 0, empty: str = "–") -> str:
     """A change in percentage points with its sign: '+4 procentpoint', '−2,5 procentpoint'."""
-    if value is None:
-        return empty
-    shown = round_half_up(value, decimals)
-    if shown == 0:
-        return f"0{NBSP}procentpoint"
-    sign = "+" if shown > 0 else ""
-    return f"{sign}{number(value, decimals)}{NBSP}procentpoint"
+    return _change(value, decimals, empty, unit="procentpoint", zero="0")
 
 
 def pp_short(value: float | None, decimals: int = 0, empty: str = "–") -> str:
     """Compact change for tables and tooltips: '+4 pp'."""
+    return _change(value, decimals, empty, unit="pp", zero="±0")
+
+
+def _change(value: float | None, decimals: int, empty: str, *, unit: str, zero: str) -> str:
     if value is None:
         return empty
     shown = round_half_up(value, decimals)
     if shown == 0:
-        return f"±0{NBSP}pp"
+        return f"{zero}{NBSP}{unit}"
     sign = "+" if shown > 0 else ""
-    return f"{sign}{number(value, decimals)}{NBSP}pp"
+    return f"{sign}{number(value, decimals)}{NBSP}{unit}"
 
 
 def long_date(value: date | datetime | str) -> str:

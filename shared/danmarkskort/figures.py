@@ -33,8 +33,6 @@ FIELDS = (
     "aendring_pp",
 )
 
-PROVISION_FIELDS = ("aar", "kommunekode", "lov", "paragraf", "omraader", *COUNT_FIELDS)
-
 
 class FiguresError(ValueError):
     """figures.json is missing, corrupt or not of the contract's shape."""

@@ -57,12 +57,6 @@ class Arrangement:
     gyldig_fra: date
     gyldig_til: date | None
 
-    def covers_year(self, aar: int) -> bool:
-        """True when the arrangement is in force for at least part of the calendar year."""
-        if self.gyldig_fra > date(aar, 12, 31):
-            return False
-        return self.gyldig_til is None or self.gyldig_til >= date(aar, 1, 1)
-
 
 class RemarkBook:
     """Every remark that applies, by municipality, year and area."""

@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 
-SOURCE = "danmarkskort"
+from danmarkskort.events import SOURCE
 
 
 class PublishError(RuntimeError):

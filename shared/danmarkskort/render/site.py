@@ -16,7 +16,6 @@ No AWS here: the publisher (adapters.site) writes what this returns.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -483,7 +482,3 @@ def _type(name: str) -> str:
     return {"css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8"}[
         name.rsplit(".", 1)[1]
     ]
-
-
-def iter_paths(files: Iterable[SiteFile]) -> list[str]:
-    return [f.path for f in files]

@@ -43,6 +43,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 
 def _record_metrics(result: dict[str, Any]) -> None:
+    if result["status"] == "ignored":
+        return
     if result["status"] == "rejected":
         metrics.add_metric(name="Rejections", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name="Problems", unit=MetricUnit.Count, value=result["problems"])

@@ -88,6 +88,10 @@ class ComputeJob:
     def run(self, upload: Upload) -> dict[str, Any]:
         if upload.bucket != self.bucket.name or not upload.key.startswith(INCOMING_PREFIX):
             raise NotAnExtract(f"s3://{upload.bucket}/{upload.key} is not under {INCOMING_PREFIX}")
+        if upload.key.endswith("/"):
+            # A folder marker (the S3 console's "Create folder" under incoming/), not a file:
+            # rejecting it would archive an empty "extract" and raise a false alarm.
+            return {"status": "ignored", "key": upload.key, "keys": {}}
         key = self.bucket.resolve_key(upload.key)
         received = upload.time.isoformat(timespec="seconds")
         size = self.bucket.size(key)

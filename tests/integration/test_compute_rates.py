@@ -168,6 +168,15 @@ def test_event_outside_incoming_is_refused(aws):
     assert aws.bus_events() == []
 
 
+def test_folder_marker_under_incoming_is_ignored(aws):
+    """The S3 console's "Create folder" puts an empty object "incoming/": not an extract."""
+    upload(aws, "incoming/", b"")
+    result = load_handler()(object_created("incoming/", size=0), lambda_context())
+    assert result["status"] == "ignored"
+    assert aws.keys(DATA_BUCKET, "") == ["incoming/"]
+    assert aws.bus_events() == []
+
+
 def test_malformed_event_names_what_is_missing(aws):
     event = object_created("incoming/a.csv")
     del event["detail"]["object"]

@@ -24,6 +24,7 @@ INCOMING_PREFIX = "incoming/"
 ARCHIVE = "extracts/{id}/{name}"
 RESULTS = "results/{id}/"
 REJECTED = "rejected/{id}/"
+ARCHIVE_TYPE = "application/octet-stream"
 
 
 @dataclass(frozen=True)
@@ -71,9 +72,10 @@ def archive(bucket: Bucket, key: str, ident: str, data: bytes | None, received: 
         return existing[0]
     target = ARCHIVE.format(id=ident, name=posixpath.basename(key))
     meta = {"source-key": key.encode("ascii", "backslashreplace").decode(), "received": received}
+    # The original bytes in whatever encoding they came: never labelled as UTF-8 text.
     if data is None:
-        return bucket.copy_in(key, target, meta)
-    return bucket.put(target, data, content_type="application/octet-stream", metadata=meta)
+        return bucket.copy_in(key, target, meta, content_type=ARCHIVE_TYPE)
+    return bucket.put(target, data, content_type=ARCHIVE_TYPE, metadata=meta)
 
 
 @dataclass

@@ -82,7 +82,14 @@ class Bucket:
         self.client.put_object(Bucket=self.name, Key=key, Body=data, **extra)
         return key
 
-    def copy_in(self, source_key: str, target_key: str, metadata: dict[str, str]) -> str:
+    def copy_in(
+        self,
+        source_key: str,
+        target_key: str,
+        metadata: dict[str, str],
+        *,
+        content_type: str | None = None,
+    ) -> str:
         """Server-side copy, so large extracts are archived without passing through memory."""
         self.client.copy_object(
             Bucket=self.name,
@@ -90,7 +97,7 @@ class Bucket:
             CopySource={"Bucket": self.name, "Key": source_key},
             Metadata=metadata,
             MetadataDirective="REPLACE",
-            ContentType=content_type_for(target_key),
+            ContentType=content_type or content_type_for(target_key),
         )
         return target_key
 

@@ -111,7 +111,7 @@ def figure_table(
         rows.append(
             (
                 f.aar,
-                _area_name(mapping, f.omraade),
+                area_name(mapping, f.omraade),
                 f.kommunekode,
                 f.kommune,
                 _round(f.omgoerelsesprocent),
@@ -164,7 +164,7 @@ def provision_table(
                 p.aar,
                 p.lov,
                 p.paragraf,
-                ", ".join(_area_name(mapping, s) for s in p.omraader),
+                ", ".join(area_name(mapping, s) for s in p.omraader),
                 _round(rate),
                 n,
                 p.stadfaestet,
@@ -242,7 +242,8 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
-def _area_name(mapping: Mapping, slug: str) -> str:
+def area_name(mapping: Mapping, slug: str) -> str:
+    """The area's name, or its slug when the mapping no longer knows it."""
     try:
         return mapping.area(slug).navn
     except KeyError:

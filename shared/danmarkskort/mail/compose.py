@@ -10,7 +10,6 @@ from __future__ import annotations
 import email.utils
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from functools import cache
@@ -20,7 +19,12 @@ from danmarkskort.areas import Mapping
 from danmarkskort.events import EventError
 from danmarkskort.figures import Figure, FiguresDoc
 from danmarkskort.mail import attachments as att
-from danmarkskort.mail.recipients import RecipientBook, check_address, check_header_text
+from danmarkskort.mail.recipients import (
+    Recipient,
+    RecipientBook,
+    check_address,
+    check_header_text,
+)
 from danmarkskort.mail.texts import MailTexts, no_break
 from danmarkskort.municipalities import Municipality, registry
 from danmarkskort.remarks import Remark, RemarkBook
@@ -168,10 +172,10 @@ def compose(ctx: Context, m: Municipality) -> ComposedMail | NoRecipient:
 
     msg = EmailMessage(policy=SMTP)
     msg["Subject"] = subject
-    msg["From"] = _address(ctx.sender.address, ctx.sender.display_name)
+    msg["From"] = Recipient(ctx.sender.address, ctx.sender.display_name).header()
     msg["To"] = [r.header() for r in recipients]
     if ctx.sender.reply_to:
-        msg["Reply-To"] = _address(ctx.sender.reply_to, "")
+        msg["Reply-To"] = Recipient(ctx.sender.reply_to).header()
     msg["Message-ID"] = _message_id(ctx.doc.extract_id, m.code, ctx.sender.address)
     msg["X-Danmarkskort-Extract"] = ctx.doc.extract_id
     msg["X-Danmarkskort-Kommunekode"] = m.code
@@ -237,7 +241,7 @@ class RemarkView:
 
 
 def _remark_view(ctx: Context, r: Remark, years: list[int]) -> RemarkView:
-    names = [_area_name(ctx.mapping, s).lower() for s in r.omraader]
+    names = [att.area_name(ctx.mapping, s).lower() for s in r.omraader]
     years = sorted(years)
     span = str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
     if len(years) > 1 and years != list(range(years[0], years[-1] + 1)):
@@ -417,22 +421,10 @@ def _environment() -> Any:
     )
 
 
-def _address(address: str, display_name: str) -> Address:
-    user, _, domain = address.partition("@")
-    return Address(display_name=display_name, username=user, domain=domain)
-
-
 def _message_id(extract_id: str, code: str, sender: str) -> str:
     """Stable per (extract, municipality): a resent copy is recognisable as the same mail."""
     domain = sender.partition("@")[2] or "danmarkskort.invalid"
     return f"<omgoerelser.{extract_id[:32]}.{code}@{domain}>"
-
-
-def _area_name(mapping: Mapping, slug: str) -> str:
-    try:
-        return mapping.area(slug).navn
-    except KeyError:
-        return slug
 
 
 def require_links(links: dict[str, Any], site_url: str) -> Links:

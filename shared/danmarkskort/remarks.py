@@ -156,6 +156,8 @@ def parse_remarks(data: bytes, mapping: Mapping, source: str = REMARKS_FILE) -> 
 
 # --- cooperation.json ---------------------------------------------------------------------
 
+_ARRANGEMENT_FIELDS = ("vaert", "betjent", "omraader", "ogsaa_under", "gyldig_fra", "gyldig_til")
+
 
 def parse_cooperation(
     data: bytes, mapping: Mapping, source: str = COOPERATION_FILE
@@ -178,6 +180,10 @@ def parse_cooperation(
         where = f"{source}: arrangements[{i}]"
         if not isinstance(entry, dict):
             raise ConfigError(f"{where}: must be an object")
+        # A misspelt 'gyldig_til' must not leave an ended arrangement in force forever.
+        unknown = set(entry) - {*_ARRANGEMENT_FIELDS, "_comment"}
+        if unknown:
+            raise ConfigError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
         vaert = _municipality(entry.get("vaert"), where, "vaert")
         betjent = _municipality(entry.get("betjent"), where, "betjent")
         if vaert.code == betjent.code:

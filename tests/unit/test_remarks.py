@@ -181,6 +181,7 @@ def test_bad_remarks_are_rejected_naming_file_entry_and_field(
         ({"gyldig_fra": None}, "field 'gyldig_fra' = None must be a date"),
         ({"gyldig_til": "01-09-2021"}, "field 'gyldig_til' = '01-09-2021' is not a valid date"),
         ({"gyldig_til": "2006-12-31"}, "field 'gyldig_til' = 2006-12-31 is before gyldig_fra"),
+        ({"gyldig_tl": "2021-08-31"}, "arrangements[0]: unknown field(s) gyldig_tl"),
     ],
 )
 def test_bad_cooperation_is_rejected_naming_file_entry_and_field(

@@ -118,7 +118,14 @@ def parse_mapping(data: bytes, source: str = AREAS_FILE) -> Mapping:
         if raw == "*":
             sections = None
         elif isinstance(raw, list) and raw:
-            sections = frozenset(s for item in raw for s in parse_paragraph(f"§ {item}"))
+            parsed = [parse_paragraph(f"§ {item}") for item in raw]
+            bad = [item for item, found in zip(raw, parsed, strict=True) if not found]
+            if bad:
+                # Dropped silently, its cases would count in no area.
+                raise ConfigError(
+                    f"{where}: field 'bestemmelser' has {bad[0]!r}, not a section number"
+                )
+            sections = frozenset(s for found in parsed for s in found)
         else:
             raise ConfigError(f"{where}: field 'bestemmelser' must be '*' or a list of sections")
         rules.append(_Rule(entry["omraade"], entry["lov"], fra, til, sections))

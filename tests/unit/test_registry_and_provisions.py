@@ -158,5 +158,13 @@ def test_invalid_area_mapping_names_file_entry_and_field():
     doc["mappings"][1] = {"omraade": "a", "lov": "l", "gyldig_fra": "snart", "bestemmelser": "*"}
     with pytest.raises(ConfigError, match=r"mappings\[1\]: field 'gyldig_fra'"):
         parse_mapping(json.dumps(doc).encode())
+    doc["mappings"][1] = {
+        "omraade": "a",
+        "lov": "l",
+        "gyldig_fra": 2020,
+        "bestemmelser": ["41", "x"],
+    }
+    with pytest.raises(ConfigError, match=r"mappings\[1\]: field 'bestemmelser' has 'x'"):
+        parse_mapping(json.dumps(doc).encode())
     with pytest.raises(ConfigError, match=r"areas\.json"):
         parse_mapping(b"{not json")

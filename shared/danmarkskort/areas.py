@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from functools import cache
 
-from danmarkskort.config import ConfigError, ConfigSource, layered
+from danmarkskort.config import ConfigError, ConfigSource, layered, require
 from danmarkskort.provisions import parse_paragraph
 
 AREAS_FILE = "areas.json"
@@ -139,7 +139,4 @@ def default_mapping() -> Mapping:
 
 
 def load_mapping(source: ConfigSource) -> Mapping:
-    data = source.read(AREAS_FILE)
-    if data is None:
-        raise ConfigError(f"{AREAS_FILE} was not found in any config source")
-    return parse_mapping(data)
+    return parse_mapping(require(source, AREAS_FILE))

@@ -62,11 +62,16 @@ class Layered:
         return None
 
     def require(self, name: str) -> bytes:
-        data = self.read(name)
-        if data is None:
-            raise ConfigError(f"config file {name} was not found in any config source")
-        return data
+        return require(self, name)
 
 
 def layered(*sources: ConfigSource) -> Layered:
     return Layered((*sources, BundledSource()))
+
+
+def require(source: ConfigSource, name: str) -> bytes:
+    """The file's bytes; ConfigError naming the file when no source has it."""
+    data = source.read(name)
+    if data is None:
+        raise ConfigError(f"config file {name} was not found in any config source")
+    return data

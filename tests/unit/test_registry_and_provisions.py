@@ -168,3 +168,11 @@ def test_invalid_area_mapping_names_file_entry_and_field():
         parse_mapping(json.dumps(doc).encode())
     with pytest.raises(ConfigError, match=r"areas\.json"):
         parse_mapping(b"{not json")
+
+
+def test_a_config_file_no_source_has_is_named(tmp_path):
+    from danmarkskort.areas import load_mapping
+    from danmarkskort.config import DirSource
+
+    with pytest.raises(ConfigError, match=r"^config file areas\.json was not found"):
+        load_mapping(DirSource(tmp_path))

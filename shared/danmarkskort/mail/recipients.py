@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from email.headerregistry import Address
 
-from danmarkskort.config import ConfigError, ConfigSource
+from danmarkskort.config import ConfigError, ConfigSource, require
 from danmarkskort.municipalities import registry
 
 RECIPIENTS_FILE = "recipients.json"
@@ -113,7 +113,4 @@ def parse_recipients(data: bytes, source: str = RECIPIENTS_FILE) -> RecipientBoo
 
 
 def load_recipients(source: ConfigSource) -> RecipientBook:
-    data = source.read(RECIPIENTS_FILE)
-    if data is None:
-        raise ConfigError(f"{RECIPIENTS_FILE} was not found in any config source")
-    return parse_recipients(data)
+    return parse_recipients(require(source, RECIPIENTS_FILE))

@@ -12,7 +12,7 @@ import string
 from dataclasses import dataclass
 from datetime import date
 
-from danmarkskort.config import ConfigError, ConfigSource
+from danmarkskort.config import ConfigError, ConfigSource, require
 from danmarkskort.render.fmt import long_date
 
 MAIL_FILE = "mail.json"
@@ -129,10 +129,7 @@ def parse_mail_texts(data: bytes, source: str = MAIL_FILE) -> MailTexts:
 
 
 def load_mail_texts(source: ConfigSource) -> MailTexts:
-    data = source.read(MAIL_FILE)
-    if data is None:
-        raise ConfigError(f"{MAIL_FILE} was not found in any config source")
-    return parse_mail_texts(data)
+    return parse_mail_texts(require(source, MAIL_FILE))
 
 
 def _check_placeholders(text: str, source: str, name: str) -> None:

@@ -6,7 +6,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from danmarkskort.config import ConfigError, ConfigSource
+from danmarkskort.config import ConfigError, ConfigSource, require
 from danmarkskort.render.fmt import round_half_up
 
 STYLE_FILE = "kort.json"
@@ -87,7 +87,4 @@ def parse_style(data: bytes, source: str = STYLE_FILE) -> MapStyle:
 
 
 def load_style(source: ConfigSource) -> MapStyle:
-    data = source.read(STYLE_FILE)
-    if data is None:
-        raise ConfigError(f"{STYLE_FILE} was not found in any config source")
-    return parse_style(data)
+    return parse_style(require(source, STYLE_FILE))

@@ -17,7 +17,7 @@ from typing import Any
 from danmarkskort import events
 from danmarkskort.adapters.bus import EventBus
 from danmarkskort.adapters.storage import Bucket
-from danmarkskort.compute import Evaluation, evaluate, too_large_report
+from danmarkskort.compute import Evaluation, evaluate, extract_id, too_large_report
 from danmarkskort.config import BucketSource, layered
 
 INCOMING_PREFIX = "incoming/"
@@ -98,7 +98,7 @@ class ComputeJob:
         received = upload.time.isoformat(timespec="seconds")
         size = self.bucket.size(key)
         data = None if size > self.max_bytes else self.bucket.get(key)
-        ident = _streamed_id(self.bucket, key) if data is None else hashlib.sha256(data).hexdigest()
+        ident = _streamed_id(self.bucket, key) if data is None else extract_id(data)
         self.identified(ident)
         archived = archive(self.bucket, key, ident, data, received)
         job = {"extract_id": ident, "key": key, "archive": archived, "received": received}

@@ -169,10 +169,6 @@ class Ledger:
             ExpressionAttributeValues={":t": {"BOOL": True}},
         )
 
-    def entry(self, extract_id: str, kommunekode: str) -> Entry | None:
-        item = self._get(extract_id, kommunekode)
-        return _entry(kommunekode, item) if item else None
-
     def _finish(self, claim: Claim, status: str, update: str, values: dict[str, Any]) -> None:
         set_part, _, remove_part = update.partition(" REMOVE ")
         expression = f"SET #s = :status, announced = :f, {set_part} REMOVE lease_until, #tok"

@@ -57,7 +57,6 @@ class MapGeometry:
     frames: tuple[Frame, ...] = ()
     background: tuple[Shape, ...] = ()  # non-interactive copies drawn first
     attribution: str = ""
-    framed_codes: tuple[tuple[int, tuple[str, ...]], ...] = ()  # frame index → codes inside
 
     def codes(self) -> list[str]:
         return [s.code for s in self.shapes]

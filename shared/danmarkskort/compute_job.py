@@ -88,7 +88,11 @@ class ComputeJob:
     identified: Callable[[str], None] = lambda _ident: None  # e.g. the logger's correlation id
 
     def run(self, upload: Upload) -> dict[str, Any]:
-        if upload.bucket != self.bucket.name or not upload.key.startswith(INCOMING_PREFIX):
+        if upload.bucket != self.bucket.name:
+            raise NotAnExtract(
+                f"s3://{upload.bucket}/{upload.key} is not in the data bucket {self.bucket.name}"
+            )
+        if not upload.key.startswith(INCOMING_PREFIX):
             raise NotAnExtract(f"s3://{upload.bucket}/{upload.key} is not under {INCOMING_PREFIX}")
         if upload.key.endswith("/"):
             # A folder marker (the S3 console's "Create folder" under incoming/), not a file:

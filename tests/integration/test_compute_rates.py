@@ -173,6 +173,16 @@ def test_event_outside_incoming_is_refused(aws):
     assert aws.bus_events() == []
 
 
+def test_event_from_another_bucket_is_refused_naming_the_bucket(aws):
+    event = object_created("incoming/a.csv")
+    event["detail"]["bucket"]["name"] = "someone-elses-bucket"
+    with pytest.raises(
+        ValueError, match=f"someone-elses-bucket.* not in the data bucket {DATA_BUCKET}"
+    ):
+        load_handler()(event, lambda_context())
+    assert aws.bus_events() == []
+
+
 def test_folder_marker_under_incoming_is_ignored(aws):
     """The S3 console's "Create folder" puts an empty object "incoming/": not an extract."""
     upload(aws, "incoming/", b"")

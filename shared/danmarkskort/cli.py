@@ -136,10 +136,13 @@ def _years(text: str) -> list[int]:
     try:
         for part in text.split(","):
             first, _, last = part.strip().partition("-")
-            years += list(range(int(first), int(last or first) + 1))
+            span = list(range(int(first), int(last or first) + 1))
+            if not span:  # '2024-2022' would silently become the default years
+                raise ValueError(part)
+            years += span
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a year, a range or a list") from None
-    return years
+    return sorted(set(years))
 
 
 def parser() -> argparse.ArgumentParser:

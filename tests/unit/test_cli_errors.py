@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from danmarkskort.cli import main
 
 
@@ -20,3 +21,11 @@ def test_invalid_config_names_the_file(tmp_path, capsys):
 def test_missing_extract(tmp_path, capsys):
     assert main(["validate", str(tmp_path / "nope.csv")]) == 2
     assert "filen findes ikke" in capsys.readouterr().err
+
+
+def test_a_reversed_year_range_is_refused_not_replaced_by_the_default(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["generate", str(tmp_path / "x.csv"), "--years", "2024-2022"])
+    assert exit_.value.code == 2
+    assert "'2024-2022' is not a year, a range or a list" in capsys.readouterr().err
+    assert not (tmp_path / "x.csv").exists()

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from danmarkskort import __version__
+from danmarkskort.municipalities import NATIONAL_CODE
 
 COUNT_FIELDS = ("stadfaestet", "aendret_ophaevet", "hjemvist", "afvist")
 
@@ -64,7 +65,7 @@ class Figure:
 
     @property
     def is_national(self) -> bool:
-        return self.kommunekode == "000"
+        return self.kommunekode == NATIONAL_CODE
 
 
 @dataclass(frozen=True, slots=True)

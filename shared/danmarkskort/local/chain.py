@@ -17,6 +17,7 @@ from danmarkskort import events
 from danmarkskort.local.aws import LOCAL_SENDER, LocalAws
 from danmarkskort.local.dispatcher import Dispatcher, Invocation, Notice
 from danmarkskort.local.template import Stack, load_stack
+from danmarkskort.municipalities import NATIONAL_CODE
 
 REPO = Path(__file__).resolve().parents[3]
 LOCAL_SITE_URL = "http://127.0.0.1:8000"
@@ -238,9 +239,7 @@ def _conclude(result: ChainResult, s3_events: list[dict[str, Any]], key: str) ->
     failed = [inv for inv in result.invocations if not inv.ok]
     result.counts["events"] = len(result.events)
     result.counts["notified"] = sum(
-        1
-        for e in result.of_type(events.MUNICIPALITY_NOTIFIED)
-        if e["detail"].get("kommunekode") != "000"
+        1 for e in result.of_type(events.MUNICIPALITY_NOTIFIED) if not _is_notify_summary(e)
     )
     if result.paths.get("results"):
         result.warnings = _report_lines(result.paths["results"] / "validation.json", "advarsel")
@@ -269,7 +268,7 @@ def _conclude(result: ChainResult, s3_events: list[dict[str, Any]], key: str) ->
 
 
 def _is_notify_summary(event: dict[str, Any]) -> bool:
-    return event.get("detail", {}).get("kommunekode") == "000"
+    return event.get("detail", {}).get("kommunekode") == NATIONAL_CODE
 
 
 def _notify_done(result: ChainResult) -> bool:

@@ -15,8 +15,7 @@ from typing import Any, Protocol
 
 from danmarkskort.mail.compose import ComposedMail, MailTooLarge, NoRecipient
 from danmarkskort.mail.errors import PermanentSendError, SendingBlocked, TransientSendError
-
-NATIONAL_CODE = "000"
+from danmarkskort.municipalities import NATIONAL_CODE
 
 
 class LedgerLike(Protocol):

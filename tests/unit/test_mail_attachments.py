@@ -4,6 +4,7 @@ formula injection neutralised, numbers kept as numbers."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import zipfile
 
@@ -49,6 +50,24 @@ def test_figure_table_all_years_and_areas_with_national(doc):
     assert first["Område"] == "Socialområdet generelt" and first["Kommune"] == "Dragør"
     assert first["Hele landet: omgørelsesprocent"] == round(land.omgoerelsesprocent, 1)
     assert first["Få sager (under 20)"] in ("ja", "nej")
+
+
+def test_rates_are_rounded_half_up_as_on_the_site(doc):
+    """49 of 400 is exactly 12.25 %: the site and the mail text show 12,3 %, so must the sheet."""
+    first = next(f for f in doc.figures if f.kommunekode == "155")
+    exact = dataclasses.replace(
+        first,
+        stadfaestet=351,
+        aendret_ophaevet=49,
+        hjemvist=0,
+        realitetsbehandlede=400,
+        omgoerelsesprocent=100 * 49 / 400,
+    )
+    changed = dataclasses.replace(doc, figures=(exact,))
+    table = att.figure_table(changed, "155", default_mapping())
+    row = dict(zip(table.columns, table.rows[0], strict=True))
+    assert row["Omgørelsesprocent"] == 12.3
+    assert att.to_csv(table).decode("utf-8-sig").splitlines()[1].split(";")[4] == "12,3"
 
 
 def test_csv_is_danish_excel_and_neutralised(doc):

@@ -19,6 +19,7 @@ from danmarkskort.areas import Mapping
 from danmarkskort.figures import Figure, FiguresDoc, Provision
 from danmarkskort.mail import xlsx
 from danmarkskort.municipalities import Municipality
+from danmarkskort.render.fmt import round_half_up
 
 Cell = str | int | float | None
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -239,7 +240,8 @@ def _csv_cell(value: Cell) -> Cell:
 
 
 def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
+    """One decimal, half up as on the site and in the mail text (12.25 → 12.3, not 12.2)."""
+    return None if value is None else float(round_half_up(value, 1))
 
 
 def area_name(mapping: Mapping, slug: str) -> str:

@@ -270,9 +270,7 @@ def _remarks_by_year(ctx: Context, m: Municipality) -> list[RemarkView]:
 
 @dataclass(frozen=True)
 class AreaView:
-    slug: str
     navn: str
-    beskrivelse: str
     rate: str
     ci: str
     n: str
@@ -288,11 +286,7 @@ class AreaView:
 
 def _area_view(ctx: Context, f: Figure, previous_year: int | None) -> AreaView:
     doc = ctx.doc
-    try:
-        area = ctx.mapping.area(f.omraade)
-        navn, beskrivelse = area.navn, area.beskrivelse
-    except KeyError:
-        navn, beskrivelse = f.omraade, ""
+    navn = att.area_name(ctx.mapping, f.omraade)
     if f.omgoerelsesprocent is None:
         rate = f"Ingen realitetsbehandlede sager i {f.aar}"
         ci = ""
@@ -342,9 +336,7 @@ def _area_view(ctx: Context, f: Figure, previous_year: int | None) -> AreaView:
         national_value = f"{pct(land.omgoerelsesprocent, 1)} af {cases(land.realitetsbehandlede)}"
     national = f"Hele landet: {national_value}."
     return AreaView(
-        slug=f.omraade,
         navn=navn,
-        beskrivelse=beskrivelse,
         rate=rate,
         ci=ci,
         n=cases(f.realitetsbehandlede),
@@ -372,7 +364,6 @@ def _view(ctx: Context, m: Municipality, attachment_names: list[str]) -> dict[st
     remarks = [_remark_view(ctx, r, [y]) for r in ctx.remarks.for_municipality(m.code, y)]
     return {
         "kommune": m.full_name,
-        "kommunekode": m.code,
         "aar": y,
         "hilsen": texts.fill("hilsen", y, m.full_name),
         "indledning": texts.fill("indledning", y, m.full_name),
@@ -380,7 +371,6 @@ def _view(ctx: Context, m: Municipality, attachment_names: list[str]) -> dict[st
         "remarks": remarks,
         "pligt": texts.fill("pligt_79b", y, m.full_name),
         "handlingsplan": texts.action_plan(y, m.full_name),
-        "frist": long_date(texts.deadline(y)),
         "laesevejledning": texts.fill("laesevejledning", y, m.full_name),
         "afslutning": texts.fill("afslutning", y, m.full_name).splitlines(),
         "automatisk": texts.fill("automatisk", y, m.full_name) if texts.automatisk else "",
@@ -390,7 +380,6 @@ def _view(ctx: Context, m: Municipality, attachment_names: list[str]) -> dict[st
         "attachments": attachment_names,
         "extract_file": ctx.doc.extract_file,
         "extract_id": ctx.doc.extract_id,
-        "received": ctx.doc.received,
         "received_date": _received_date(ctx.doc.received),
     }
 

@@ -317,6 +317,20 @@ def test_year_page_has_three_maps_national_split_legend_and_change(site) -> None
     assert 'href="../laesevejledning.html"' in page
 
 
+def test_year_page_after_a_gap_in_the_years_compares_with_nothing() -> None:
+    """Changes are only against the year before (design §4): 2024 after 2022 has none."""
+    doc = make_doc(years=(2022, 2024))
+    doc = dataclasses.replace(
+        doc,
+        figures=tuple(
+            dataclasses.replace(f, aendring_pp=None) if f.aar == 2024 else f for f in doc.figures
+        ),
+    )
+    page = text(render(doc), "2024/index.html")
+    assert "Ingen sammenligning med 2022" not in page
+    assert page.count('<p class="aendring">Udtrækket har ikke tal for 2023.</p>') == 3
+
+
 def test_municipality_page_has_rate_n_split_ci_national_change_trend_and_remarks(site) -> None:
     doc = make_doc(years=(2023, 2024))
     f = next(

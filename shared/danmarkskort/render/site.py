@@ -107,8 +107,9 @@ class _Index:
         return self.by_key[(aar, omraade, code)]
 
     def previous(self, aar: int) -> int | None:
-        i = self.years.index(aar)
-        return self.years[i - 1] if i > 0 else None
+        """The year before, when the extract has it: aendring_pp is only ever against aar - 1,
+        so with a gap (2022, 2024) there is nothing to compare 2024 with."""
+        return aar - 1 if aar - 1 in self.years else None
 
 
 # --- templates --------------------------------------------------------------------------

@@ -161,7 +161,6 @@ def _figure_view(f: Figure, national: Figure | None = None) -> dict[str, Any]:
     return {
         "f": f,
         "rate": fmt.pct(f.omgoerelsesprocent),
-        "rate1": fmt.pct(f.omgoerelsesprocent, 1),
         "n": f.realitetsbehandlede,
         "split": _split(f),
         "ci": (

@@ -81,30 +81,40 @@ class Mapping:
 
 def parse_mapping(data: bytes, source: str = AREAS_FILE) -> Mapping:
     """Parse and check areas.json; errors name the file, the entry and the field."""
+    where = source
     try:
         doc = json.loads(data)
-        areas = tuple(
-            Area(a["slug"], a["navn"], a.get("kort", a["navn"]), a.get("beskrivelse", ""))
-            for a in doc["areas"]
-        )
-        laws = tuple(
-            Law(
-                slug=law["slug"],
-                navn=law["navn"],
-                forkortelse=law.get("forkortelse", ""),
-                aliases=tuple(" ".join(x.lower().split()) for x in law.get("aliases", [])),
-                gyldig_fra=int(law.get("gyldig_fra") or 0),
-                gyldig_til=None if law.get("gyldig_til") is None else int(law["gyldig_til"]),
+        areas_list, laws_list = doc["areas"], doc["laws"]
+        areas = []
+        for i, a in enumerate(areas_list):
+            where = f"{source}: areas[{i}]"
+            areas.append(
+                Area(a["slug"], a["navn"], a.get("kort", a["navn"]), a.get("beskrivelse", ""))
             )
-            for law in doc["laws"]
-        )
-    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise ConfigError(f"{source}: invalid areas/laws: {exc!r}") from exc
+        laws = []
+        for i, law in enumerate(laws_list):
+            where = f"{source}: laws[{i}]"
+            laws.append(
+                Law(
+                    slug=law["slug"],
+                    navn=law["navn"],
+                    forkortelse=law.get("forkortelse", ""),
+                    aliases=tuple(" ".join(x.lower().split()) for x in law.get("aliases", [])),
+                    gyldig_fra=int(law.get("gyldig_fra") or 0),
+                    gyldig_til=None if law.get("gyldig_til") is None else int(law["gyldig_til"]),
+                )
+            )
+    except KeyError as exc:
+        raise ConfigError(f"{where}: field {exc} is missing") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError, TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: invalid areas/laws: {exc!r}") from exc
     area_slugs = {a.slug for a in areas}
     law_slugs = {law.slug for law in laws}
     rules = []
     for i, entry in enumerate(doc.get("mappings", [])):
         where = f"{source}: mappings[{i}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where}: must be an object")
         if entry.get("omraade") not in area_slugs:
             raise ConfigError(f"{where}: field 'omraade' = {entry.get('omraade')!r} is no area")
         if entry.get("lov") not in law_slugs:
@@ -129,7 +139,7 @@ def parse_mapping(data: bytes, source: str = AREAS_FILE) -> Mapping:
         else:
             raise ConfigError(f"{where}: field 'bestemmelser' must be '*' or a list of sections")
         rules.append(_Rule(entry["omraade"], entry["lov"], fra, til, sections))
-    return Mapping(areas, laws, tuple(rules))
+    return Mapping(tuple(areas), tuple(laws), tuple(rules))
 
 
 @cache

@@ -168,6 +168,12 @@ def test_invalid_area_mapping_names_file_entry_and_field():
         parse_mapping(json.dumps(doc).encode())
     with pytest.raises(ConfigError, match=r"areas\.json"):
         parse_mapping(b"{not json")
+    doc["mappings"][1] = "socialomraadet"
+    with pytest.raises(ConfigError, match=r"mappings\[1\]: must be an object"):
+        parse_mapping(json.dumps(doc).encode())
+    doc["laws"].append({"slug": "m"})
+    with pytest.raises(ConfigError, match=r"^areas\.json: laws\[1\]: field 'navn' is missing"):
+        parse_mapping(json.dumps(doc).encode())
 
 
 def test_a_config_file_no_source_has_is_named(tmp_path):

@@ -104,6 +104,16 @@ def test_rates_are_classed_by_their_published_value() -> None:
             },
             "klasser[0]: field 'til'",
         ),
+        (
+            {
+                "klasser": [
+                    {"fra": 0, "til": 10, "farve": "#000000", "tekst": "#ffffff"},
+                    {"fra": 10, "til": None, "farve": "#000000", "tekst": "#ffffff"},
+                ],
+                "ingen_sager": "#eceeef",
+            },
+            "kort.json: 'klasser' must be a list and 'ingen_sager' an object",
+        ),
     ],
 )
 def test_bad_map_style_is_rejected(doc, message) -> None:

@@ -55,6 +55,8 @@ def parse_style(data: bytes, source: str = STYLE_FILE) -> MapStyle:
         none = doc["ingen_sager"]
     except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as exc:
         raise ConfigError(f"{source}: needs 'klasser' and 'ingen_sager' ({exc!r})") from exc
+    if not isinstance(raw, list) or not isinstance(none, dict):
+        raise ConfigError(f"{source}: 'klasser' must be a list and 'ingen_sager' an object")
     classes = []
     expected = 0
     for i, c in enumerate(raw):

@@ -76,6 +76,15 @@ class RemarkBook:
         """Remarks for this municipality's figures of year ``aar``; omraade None = any area."""
         return [r for r in self._by_code.get(kommunekode, []) if r.applies(aar, omraade)]
 
+    def over_years(self, kommunekode: str, years: Iterable[int]) -> dict[Remark, list[int]]:
+        """Each remark on any of the years once, with the years it applies to (in the order
+        given)."""
+        seen: dict[Remark, list[int]] = {}
+        for aar in years:
+            for r in self.for_municipality(kommunekode, aar):
+                seen.setdefault(r, []).append(aar)
+        return seen
+
     def __len__(self) -> int:
         return len(self.remarks)
 

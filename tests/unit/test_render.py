@@ -48,6 +48,12 @@ def test_percentages_round_half_up_with_decimal_comma(value, decimals, text) -> 
     assert fmt.pct(value, decimals) == text
 
 
+def test_year_spans_of_remarks() -> None:
+    assert fmt.year_span([2024]) == "2024"
+    assert fmt.year_span([2024, 2022, 2023]) == "2022\u20132024"
+    assert fmt.year_span([2024, 2022]) == "2022 og 2024"
+
+
 def test_danish_numbers_dates_and_changes() -> None:
     assert fmt.number(8631) == "8.631"
     assert fmt.number(1234567.25, 1) == "1.234.567,3"

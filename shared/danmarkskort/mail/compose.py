@@ -28,7 +28,7 @@ from danmarkskort.mail.recipients import (
 from danmarkskort.mail.texts import MailTexts, no_break
 from danmarkskort.municipalities import Municipality, registry
 from danmarkskort.remarks import Remark, RemarkBook
-from danmarkskort.render.fmt import cases, join_and, long_date, number, pct, pp
+from danmarkskort.render.fmt import cases, join_and, long_date, number, pct, pp, year_span
 
 # SES v2 accepts raw messages up to 40 MB, attachments and encoding included.
 MAX_RAW_BYTES = 40 * 1024 * 1024
@@ -242,26 +242,20 @@ class RemarkView:
 
 def _remark_view(ctx: Context, r: Remark, years: list[int]) -> RemarkView:
     names = [att.area_name(ctx.mapping, s).lower() for s in r.omraader]
-    years = sorted(years)
-    span = str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
-    if len(years) > 1 and years != list(range(years[0], years[-1] + 1)):
-        span = join_and([str(a) for a in years])
     return RemarkView(
         kind=r.kind,
         label=KIND_LABELS.get(r.kind, r.kind),
         kilde=r.kilde,
         text=no_break(r.text),
         omraader=join_and(names),
-        years=span,
+        years=year_span(years),
     )
 
 
 def _remarks_by_year(ctx: Context, m: Municipality) -> list[RemarkView]:
     """Every remark on any year of the extract, each once, with the years it concerns."""
-    years: dict[Remark, list[int]] = {}
-    for aar in sorted(ctx.doc.years or {f.aar for f in ctx.doc.figures}, reverse=True):
-        for r in ctx.remarks.for_municipality(m.code, aar):
-            years.setdefault(r, []).append(aar)
+    newest_first = sorted(ctx.doc.years or {f.aar for f in ctx.doc.figures}, reverse=True)
+    years = ctx.remarks.over_years(m.code, newest_first)
     return [_remark_view(ctx, r, ys) for r, ys in years.items()]
 
 

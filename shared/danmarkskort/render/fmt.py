@@ -88,6 +88,14 @@ def join_and(items: list[str] | tuple[str, ...]) -> str:
     return ", ".join(items[:-1]) + " og " + items[-1]
 
 
+def year_span(years: list[int] | tuple[int, ...]) -> str:
+    """[2024] → '2024', [2022, 2023, 2024] → '2022–2024', [2022, 2024] → '2022 og 2024'."""
+    years = sorted(years)
+    if len(years) > 1 and years == list(range(years[0], years[-1] + 1)):
+        return f"{years[0]}\u2013{years[-1]}"
+    return join_and([str(a) for a in years])
+
+
 def cases(n: int) -> str:
     """'1 sag', '12 sager', '1.204 sager'."""
     return f"{number(n)} {'sag' if n == 1 else 'sager'}"

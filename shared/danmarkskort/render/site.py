@@ -351,15 +351,9 @@ class _Renderer:
         return self._page("kommune.html", base, m=m, area_views=areas, remarks=remarks)
 
     def _remarks_over_years(self, code: str) -> list[dict[str, Any]]:
-        seen: dict[Remark, list[int]] = {}
-        for aar in self.ix.years:
-            for r in self.remarks.for_municipality(code, aar):
-                seen.setdefault(r, []).append(aar)
         out = []
-        for r, years in seen.items():
-            span = str(years[0]) if len(years) == 1 else f"{years[0]}\u2013{years[-1]}"
-            if len(years) > 1 and years != list(range(years[0], years[-1] + 1)):
-                span = fmt.join_and([str(a) for a in years])  # 2022 og 2024, not 2022–2024
+        for r, years in self.remarks.over_years(code, self.ix.years).items():
+            span = fmt.year_span(years)  # 2022 og 2024, not 2022–2024
             slugs = [a for a in r.omraader if a in self.mapping.slugs]
             names = [self.mapping.area(a).navn.lower() for a in slugs]
             areas = fmt.join_and(names) if names else "alle områder"

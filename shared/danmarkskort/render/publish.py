@@ -13,11 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from danmarkskort.render.site import ENTRY, IMMUTABLE, Site
+from danmarkskort.render.site import ENTRY, IMMUTABLE, JSON, Site
 
 VERSIONS_KEY = "versions.json"
 WORKERS = 16  # S3 puts are latency-bound; boto3 clients may be shared between threads
-JSON = "application/json; charset=utf-8"
 
 
 class SiteBucket(Protocol):

@@ -163,7 +163,7 @@ def test_bad_tile_grid_is_rejected() -> None:
     with pytest.raises(GeometryError, match=r"cell \(\d+, \d+\) is taken"):
         parse_tilegrid(text.replace("155;DRA;12;9", "155;DRA;13;8"))
     with pytest.raises(GeometryError, match="'kommunekode' = '999' is unknown"):
-        parse_tilegrid(text + "\n999;XXX;0;0")
+        parse_tilegrid(text + "\n999;QQQ;0;0")
 
 
 # --- the site ------------------------------------------------------------------------------

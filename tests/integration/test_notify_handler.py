@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from danmarkskort.adapters import ledger as ledger_module
 from danmarkskort.adapters import ses as ses_module
 from danmarkskort.config import ConfigError
+from danmarkskort.mail import notify as notify_module
 from danmarkskort.mail.errors import SenderNotVerified
 from danmarkskort.mail.notify import NotificationsIncomplete
 from danmarkskort.mail.outbox import export_outbox
@@ -248,19 +249,28 @@ def test_a_crash_after_40_then_reruns_give_98_in_all(aws, notify, monkeypatch):
     with pytest.raises(Crash):
         notify()
     assert len(sent()) == 40
-    # The 41st is still claimed (SES may or may not have taken it): the rerun sends the
-    # other 57 and fails so it is retried; after the lease, the 41st goes out.
+    # The 41st is still claimed (SES may or may not have taken it). A rerun without the time
+    # to wait out the lease sends the other 57 and fails, so it is retried.
+    short = lambda_context("notify_municipalities")
+    short.get_remaining_time_in_millis = lambda: 120_000
     with pytest.raises(NotificationsIncomplete) as info:
-        notify()
+        notify(context=short)
     assert len(sent()) == 97
     assert len(info.value.summary["busy"]) == 1
-    later = time.time() + ledger_module.LEASE_SECONDS + 1
-    monkeypatch.setattr(ledger_module, "_now", lambda: later)
+    # The next retry has its full time: it waits the lease out and sends the 41st.
+    now = [time.time()]
+    waited: list[float] = []
+    monkeypatch.setattr(ledger_module, "_now", lambda: now[0])
+    monkeypatch.setattr(notify_module, "_clock", lambda: now[0])
+    monkeypatch.setattr(
+        notify_module, "_sleep", lambda s: (waited.append(s), now.__setitem__(0, now[0] + s))
+    )
     summary = notify()
     mails = by_code(sent())
     assert len(sent()) == 98 and len(mails) == 98
     assert all(len(v) == 1 for v in mails.values())
-    assert summary["sent"] == 98
+    assert summary["sent"] == 98 and summary["busy"] == []
+    assert len(waited) == 1 and 0 < waited[0] <= ledger_module.LEASE_SECONDS + 1
 
 
 def test_running_out_of_time_stops_and_the_retry_resumes(aws, notify):

@@ -13,7 +13,9 @@ ledger cannot know whether SES took the mail. We chose at-least-once for that wi
 claim carries a lease, and once the lease has run out the next run sends the mail again
 (the Message-ID header stays the same, so the copy is recognisable). A council getting the
 same figures twice is a nuisance; a council never getting them is a missed legal duty.
-Until the lease runs out the item is 'busy', and the run fails so it is retried.
+Until the lease runs out the item is 'busy'. A run with the time to spare waits the lease
+out and then claims the mail (mail.notify.Run._take_over_stale); one without fails, so it is
+retried.
 """
 
 from __future__ import annotations

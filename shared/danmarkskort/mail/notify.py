@@ -17,6 +17,18 @@ from danmarkskort.mail.compose import ComposedMail, MailTooLarge, NoRecipient
 from danmarkskort.mail.errors import PermanentSendError, SendingBlocked, TransientSendError
 from danmarkskort.municipalities import NATIONAL_CODE
 
+# A send needs at most this long once its lease is won (the margin kept for the last one).
+SEND_MARGIN_SECONDS = 60.0
+
+
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def _clock() -> float:
+    """Wall-clock seconds, the clock of the ledger's leases (tests move both forward)."""
+    return time.time()
+
 
 class LedgerLike(Protocol):
     def claim(self, extract_id: str, kommunekode: str) -> Any: ...
@@ -78,6 +90,7 @@ class Run:
     reserve_seconds: float = 30.0  # stop claiming when less than this is left
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     outcomes: list[Outcome] = field(default_factory=list)
+    held: list[tuple[float, ComposedMail]] = field(default_factory=list)  # (lease_until, mail)
 
     def run(self, mails: Sequence[ComposedMail | NoRecipient]) -> dict[str, Any]:
         """Send what is not yet sent; the summary, or NotificationsIncomplete to be retried."""
@@ -93,6 +106,8 @@ class Run:
                 stopped = str(stop)
                 self._not_reached(mails[i + 1 :])
                 break
+        if not stopped:
+            stopped = self._take_over_stale()
         summary = self.summary()
         if stopped or summary["busy"] or summary["not_reached"]:
             left = len(summary["busy"]) + len(summary["not_reached"])
@@ -175,6 +190,8 @@ class Run:
             entry.message_id,
             entry.error,
         )
+        if outcome.status == "busy":
+            self.held.append((float(getattr(entry, "lease_until", 0.0) or 0.0), mail))
         if outcome.status == "sent" and not entry.announced:
             # The process stopped after recording the send but before announcing it.
             outcome.eml_key = self.outbox.write(
@@ -183,6 +200,25 @@ class Run:
             self._finish(outcome)
             return
         self.outcomes.append(outcome)
+
+    def _take_over_stale(self) -> str:
+        """Mails held by an invocation that died keep their lease for minutes, longer than
+        Lambda waits before its retries. So when this invocation has the time, it waits the
+        lease out and claims them (or finds them sent by a live owner) instead of failing."""
+        held, self.held = sorted(self.held, key=lambda h: h[0]), []
+        for lease_until, mail in held:
+            wait = max(0.0, lease_until - _clock() + 1.0)
+            if self.time_left is None or (
+                self.time_left() - wait < self.reserve_seconds + SEND_MARGIN_SECONDS
+            ):
+                return ""  # left as busy: the retry resumes with them
+            _sleep(wait)
+            self.outcomes = [o for o in self.outcomes if o.kommunekode != mail.kommunekode]
+            try:
+                self._one(mail)
+            except _Stop as stop:
+                return str(stop)
+        return ""
 
     def _finish(self, outcome: Outcome) -> None:
         detail: dict[str, Any] = {

@@ -19,7 +19,7 @@ tracer = Tracer()
 metrics = Metrics()
 
 
-@logger.inject_lambda_context(log_event=True)
+@logger.inject_lambda_context  # logs the event when POWERTOOLS_LOGGER_LOG_EVENT is true
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -235,6 +235,11 @@ def test_notify_is_slow_and_alone():
     assert props["ReservedConcurrentExecutions"] == 1
 
 
+def test_render_publishes_one_version_at_a_time():
+    # versions.json is read, extended and written back: two renders at once could drop one.
+    assert R["RenderSiteFunction"]["Properties"]["ReservedConcurrentExecutions"] == 1
+
+
 def test_state_table():
     props = R["StateTable"]["Properties"]
     assert props["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]

@@ -62,6 +62,17 @@ class FigureIndex:
         return self.by_code.get(kommunekode, [])
 
 
+# The same quantities under the same labels in every sheet (areas and provisions).
+RATE_AND_COUNT_COLUMNS = (
+    "Omgørelsesprocent",
+    "Realitetsbehandlede sager",
+    "Stadfæstet",
+    "Ændret/ophævet",
+    "Hjemvist",
+    "Afvist/henvist (indgår ikke)",
+)
+
+
 def neutralise(value: Cell) -> Cell:
     """Text that a spreadsheet would read as a formula gets a leading apostrophe."""
     if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
@@ -93,12 +104,7 @@ def figure_table(
         "Område",
         "Kommunekode",
         "Kommune",
-        "Omgørelsesprocent",
-        "Realitetsbehandlede sager",
-        "Stadfæstet",
-        "Ændret/ophævet",
-        "Hjemvist",
-        "Afvist/henvist (indgår ikke)",
+        *RATE_AND_COUNT_COLUMNS,
         "95 %-usikkerhedsinterval, nedre",
         "95 %-usikkerhedsinterval, øvre",
         f"Få sager (under {doc.lav_n_threshold})",
@@ -149,12 +155,7 @@ def provision_table(
         "Lov",
         "Paragraf",
         "Indgår i",
-        "Omgørelsesprocent",
-        "Realitetsbehandlede sager",
-        "Stadfæstet",
-        "Ændret/ophævet",
-        "Hjemvist",
-        "Afvist/henvist (indgår ikke)",
+        *RATE_AND_COUNT_COLUMNS,
     )
     rows = []
     for p in provisions:

@@ -18,8 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from danmarkskort.generator import write_extract
-from danmarkskort.local import run_chain, summary
+from danmarkskort_tools.generator import write_extract
+from danmarkskort_tools.local import run_chain, summary
 
 TARGET_SECONDS = 10.0
 

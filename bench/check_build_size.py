@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from danmarkskort.local.template import load_template
+from danmarkskort_tools.local.template import load_template
 
 LIMIT_BYTES = 262_144_000  # 250 MB, Lambda's limit for function + layers, unzipped
 

@@ -34,11 +34,14 @@ TARGET_RSS_MIB = 1024.0
 def _fingerprint() -> str:
     """Changes whenever the generator or the data it draws from changes."""
     h = hashlib.sha256(repr(YEARS).encode())
-    pkg = resources.files("danmarkskort")
-    for part in ("generator.py", "data/sample_profile.json", "data/befolkning.csv",
-                 "data/kommuner.csv", "data/excluded_instances.csv",
-                 "data/config/areas.json", "data/config/cooperation.json"):  # fmt: skip
-        h.update(pkg.joinpath(part).read_bytes())
+    tools, layer = resources.files("danmarkskort_tools"), resources.files("danmarkskort")
+    parts = [tools.joinpath(p) for p in ("generator.py", "data/sample_profile.json",
+                                         "data/befolkning.csv")]  # fmt: skip
+    parts += [layer.joinpath(p) for p in ("data/kommuner.csv", "data/excluded_instances.csv",
+                                          "config/defaults/areas.json",
+                                          "config/defaults/cooperation.json")]  # fmt: skip
+    for part in parts:
+        h.update(part.read_bytes())
     return h.hexdigest()[:12]
 
 
@@ -65,7 +68,7 @@ def extract_path(rows: int, regenerate: bool) -> Path:
 
 def generate(path: Path, per_year: int) -> None:
     """Child: write the extract; prints one JSON line for the parent."""
-    from danmarkskort.generator import write_extract
+    from danmarkskort_tools.generator import write_extract
 
     t0 = time.perf_counter()
     n = write_extract(path, encoding="cp1252", sep=";", years=YEARS, cases_per_year=per_year)
@@ -97,7 +100,7 @@ def _run_child(*args: str) -> dict:
 def child(path: Path) -> None:
     """The measured work, in a fresh process; prints one JSON line for the parent."""
     t0 = time.perf_counter()
-    from danmarkskort.compute import evaluate
+    from danmarkskort.compute.evaluate import evaluate
 
     t_import = time.perf_counter() - t0
     rss_imports = peak_rss_mib()

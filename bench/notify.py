@@ -47,7 +47,7 @@ def import_times(runs: int = 7) -> tuple[list[float], bool]:
 
 
 def compose_times(runs: int = 5) -> tuple[float, list[float], int, int]:
-    from danmarkskort.config import layered
+    from danmarkskort.config.sources import layered
     from danmarkskort.mail.compose import ComposedMail, compose_all
     from danmarkskort.mail.job import mail_context
 

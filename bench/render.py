@@ -36,10 +36,10 @@ sys.path.insert(0, ".")
 from tests.figures_support import make_doc
 doc = make_doc(years=(2020, 2021, 2022, 2023, 2024))
 t0 = time.perf_counter()
-from danmarkskort.areas import default_mapping
-from danmarkskort.config import DirSource, layered
-from danmarkskort.remarks import load_remark_book
-from danmarkskort.render.geometry import load_geometry
+from danmarkskort.domain.areas import default_mapping
+from danmarkskort.config.sources import DirSource, layered
+from danmarkskort.domain.remarks import load_remark_book
+from danmarkskort.render.job import load_geometry
 from danmarkskort.render.site import build_site
 from danmarkskort.render.style import load_style
 cfg = os.environ.get("BENCH_CONFIG")
@@ -57,7 +57,7 @@ out = {"imports": t1 - t0, "geometry": t2 - t1, "render": t3 - t2, "total": t3 -
 if os.environ.get("BENCH_PUBLISH"):
     import boto3
     from moto import mock_aws
-    from danmarkskort.adapters.storage import Bucket
+    from danmarkskort.adapters.s3 import Bucket
     from danmarkskort.render.publish import publish_site
     os.environ.update(AWS_DEFAULT_REGION="eu-north-1", AWS_ACCESS_KEY_ID="x",
                       AWS_SECRET_ACCESS_KEY="x")

@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 import random
 
-from danmarkskort.figures import Figure, FiguresDoc, Provision, new_doc
-from danmarkskort.municipalities import NATIONAL_CODE, NATIONAL_NAME, registry
+from danmarkskort.domain.figures import Figure, FiguresDoc, Provision, new_doc
+from danmarkskort.domain.municipalities import NATIONAL_CODE, NATIONAL_NAME, registry
 
 AREAS = ("socialomraadet", "boernehandicap", "voksenhandicap")
 SMALL = {"825", "741", "492", "563", "155"}  # Læsø, Samsø, Ærø, Fanø, Dragør

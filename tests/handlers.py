@@ -6,7 +6,7 @@ import importlib.util
 import uuid
 from types import ModuleType
 
-from danmarkskort.local.dispatcher import LocalContext
+from danmarkskort_tools.local.dispatcher import LocalContext
 
 from tests.conftest import REPO
 

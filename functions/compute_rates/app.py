@@ -8,10 +8,10 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from danmarkskort.adapters.bus import EventBus
+from danmarkskort.adapters.eventbridge import EventBus
 from danmarkskort.adapters.idempotency import once_per_extract
-from danmarkskort.adapters.storage import Bucket
-from danmarkskort.compute_job import ComputeJob, upload_from_event
+from danmarkskort.adapters.s3 import Bucket
+from danmarkskort.compute.job import ComputeJob, upload_from_event
 from danmarkskort.settings import load_settings
 
 logger = Logger()

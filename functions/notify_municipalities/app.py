@@ -13,10 +13,10 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from danmarkskort.adapters.bus import EventBus
+from danmarkskort.adapters.eventbridge import EventBus
 from danmarkskort.adapters.ledger import Ledger
 from danmarkskort.adapters.ses import SesSender
-from danmarkskort.adapters.storage import Bucket
+from danmarkskort.adapters.s3 import Bucket
 from danmarkskort.mail.job import NotifyJob
 from danmarkskort.mail.notify import NotificationsIncomplete
 from danmarkskort.settings import load_settings

@@ -8,9 +8,9 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from danmarkskort.adapters.bus import EventBus
+from danmarkskort.adapters.eventbridge import EventBus
 from danmarkskort.adapters.idempotency import once_per_extract
-from danmarkskort.adapters.storage import Bucket
+from danmarkskort.adapters.s3 import Bucket
 from danmarkskort.render.job import RenderJob
 from danmarkskort.settings import load_settings
 

@@ -59,8 +59,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 @pytest.fixture(scope="session")
 def site(served: Served, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The published site of `danmarkskort run` on a generated extract (the whole chain)."""
-    from danmarkskort.generator import write_extract
-    from danmarkskort.local.chain import run_chain
+    from danmarkskort_tools.generator import write_extract
+    from danmarkskort_tools.local.chain import run_chain
 
     work = tmp_path_factory.mktemp("browser-chain")
     extract = work / "udtraek.csv"

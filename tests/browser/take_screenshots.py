@@ -22,8 +22,8 @@ OUT = REPO / "docs" / "screenshots"
 
 
 def main() -> None:
-    from danmarkskort.generator import write_extract
-    from danmarkskort.local.chain import run_chain
+    from danmarkskort_tools.generator import write_extract
+    from danmarkskort_tools.local.chain import run_chain
     from playwright.sync_api import sync_playwright
 
     OUT.mkdir(parents=True, exist_ok=True)

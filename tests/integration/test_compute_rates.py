@@ -209,7 +209,7 @@ def test_handed_out_example_extracts_compute(aws):
 
 def test_a_bug_fails_the_invocation_and_is_not_remembered_as_a_rejection(aws, monkeypatch):
     """A program error must reach the failure queue and alarm, and be retried after a fix."""
-    import danmarkskort.compute as compute
+    import danmarkskort.compute.evaluate as compute
 
     upload(aws, "incoming/a.csv", CASES.encode())
     event = object_created("incoming/a.csv")

@@ -19,12 +19,12 @@ import pytest
 from botocore.exceptions import ClientError
 from danmarkskort.adapters import ledger as ledger_module
 from danmarkskort.adapters import ses as ses_module
-from danmarkskort.config import ConfigError
+from danmarkskort.config.sources import ConfigError
 from danmarkskort.mail import notify as notify_module
 from danmarkskort.mail.errors import SenderNotVerified
 from danmarkskort.mail.notify import NotificationsIncomplete
 from danmarkskort.mail.outbox import export_outbox
-from danmarkskort.municipalities import registry
+from danmarkskort.domain.municipalities import registry
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
@@ -202,7 +202,7 @@ def test_danish_letters_survive_in_subject_body_and_attachments(aws, notify, tmp
     )
     assert wb["Områder"]["D2"].value == "Ærø"
     # The local chain's hook: the same mails as files, openable in a mail client.
-    from danmarkskort.adapters.storage import Bucket
+    from danmarkskort.adapters.s3 import Bucket
 
     paths = export_outbox(Bucket(DATA_BUCKET, aws.s3), EXTRACT_ID, tmp_path / "outbox")
     assert len(paths) == 98
@@ -307,7 +307,7 @@ def test_permanent_failures_are_recorded_and_reported(aws, notify, monkeypatch):
 
 def test_a_municipality_without_recipient_is_reported_not_a_crash(aws, notify):
     table = json.loads(
-        (REPO / "shared/danmarkskort/data/config/recipients.json").read_text(encoding="utf-8")
+        (REPO / "layer/danmarkskort/config/defaults/recipients.json").read_text(encoding="utf-8")
     )
     del table["recipients"]["101"]
     aws.s3.put_object(
@@ -336,7 +336,7 @@ def test_an_unverified_sender_fails_loudly_before_any_mail(aws, notify, monkeypa
 )
 def test_header_injection_in_recipients_is_refused_before_sending(aws, notify, field, value):
     table = json.loads(
-        (REPO / "shared/danmarkskort/data/config/recipients.json").read_text(encoding="utf-8")
+        (REPO / "layer/danmarkskort/config/defaults/recipients.json").read_text(encoding="utf-8")
     )
     table["recipients"]["155"][0][field] = value
     aws.s3.put_object(
@@ -355,7 +355,7 @@ def test_header_injection_in_reply_to_and_subject_is_refused(aws, notify, monkey
         notify()
     monkeypatch.delenv("REPLY_TO_ADDRESS")
     texts = json.loads(
-        (REPO / "shared/danmarkskort/data/config/mail.json").read_text(encoding="utf-8")
+        (REPO / "layer/danmarkskort/config/defaults/mail.json").read_text(encoding="utf-8")
     )
     texts["emne"] = "Tal {aar}\nBcc: victim@example.invalid"
     aws.s3.put_object(Bucket=DATA_BUCKET, Key="config/mail.json", Body=json.dumps(texts).encode())

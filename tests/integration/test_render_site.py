@@ -6,9 +6,9 @@ import json
 import uuid
 
 import pytest
-from danmarkskort.adapters.storage import Bucket
-from danmarkskort.config import ConfigError
-from danmarkskort.figures import FiguresError
+from danmarkskort.adapters.s3 import Bucket
+from danmarkskort.config.sources import ConfigError
+from danmarkskort.domain.figures import FiguresError
 
 from tests.conftest import DATA_BUCKET, SITE_BUCKET, shared_path
 from tests.figures_support import make_doc

@@ -6,7 +6,7 @@ import datetime as dt
 import io
 
 import pytest
-from danmarkskort.compute import evaluate
+from danmarkskort.compute.evaluate import evaluate
 from openpyxl import Workbook
 
 RECEIVED = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)

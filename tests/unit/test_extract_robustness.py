@@ -12,9 +12,9 @@ import io
 import json
 
 import pytest
-from danmarkskort import compute, extract
-from danmarkskort.cli import main
-from danmarkskort.compute import evaluate
+from danmarkskort.compute import evaluate as compute, extract
+from danmarkskort_tools.cli import main
+from danmarkskort.compute.evaluate import evaluate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook

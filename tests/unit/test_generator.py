@@ -13,10 +13,10 @@ from importlib import resources
 
 import numpy as np
 import pytest
-from danmarkskort import generator as g
-from danmarkskort.areas import default_mapping
-from danmarkskort.municipalities import registry
-from danmarkskort.provisions import parse_paragraph
+from danmarkskort_tools import generator as g
+from danmarkskort.domain.areas import default_mapping
+from danmarkskort.domain.municipalities import registry
+from danmarkskort.domain.provisions import parse_paragraph
 from openpyxl import load_workbook
 
 YEARS = (2022, 2023, 2024)
@@ -185,7 +185,7 @@ def test_every_municipality_decides_cases_every_year():
 
 def test_every_spelling_resolves_to_the_intended_municipality():
     profile = json.loads(
-        resources.files("danmarkskort").joinpath("data", "sample_profile.json").read_text("utf-8")
+        resources.files("danmarkskort_tools").joinpath("data", "sample_profile.json").read_text("utf-8")
     )
     for code, variants in profile["varianter"].items():
         for v in variants:
@@ -207,7 +207,7 @@ def test_every_spelling_resolves_to_the_intended_municipality():
 def test_volumes_follow_population_with_a_floor_for_small_islands():
     pop = {}
     for line in (
-        resources.files("danmarkskort")
+        resources.files("danmarkskort_tools")
         .joinpath("data", "befolkning.csv")
         .read_text("utf-8")
         .splitlines()[4:]
@@ -320,7 +320,7 @@ def test_municipalities_differ_and_keep_their_level_across_years():
     ],
 )
 def test_the_computation_accepts_generated_extracts_with_only_exclusion_warnings(kwargs):
-    from danmarkskort.compute import evaluate
+    from danmarkskort.compute.evaluate import evaluate
 
     kwargs = {"cases_per_year": 5000, **kwargs}
     ev = evaluate(g.extract_bytes(**kwargs), "udtræk." + kwargs.get("fmt", "csv"))
@@ -335,7 +335,7 @@ def test_the_computation_accepts_generated_extracts_with_only_exclusion_warnings
 
 
 def test_both_shapes_of_the_same_cases_give_identical_figures():
-    from danmarkskort.compute import evaluate
+    from danmarkskort.compute.evaluate import evaluate
 
     a = evaluate(g.extract_bytes(encoding="cp1252"), "a.csv").figures
     b = evaluate(g.extract_bytes(shape="aggregated"), "b.csv").figures

@@ -6,8 +6,8 @@ import json
 import math
 
 import pytest
-from danmarkskort.municipalities import registry
-from danmarkskort.render.geo import (
+from danmarkskort.domain.municipalities import registry
+from danmarkskort.render.geojson import (
     _A,
     _F,
     K0,

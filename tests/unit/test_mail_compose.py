@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from email import policy
 
 import pytest
-from danmarkskort.areas import load_mapping
-from danmarkskort.config import ConfigError, layered
+from danmarkskort.domain.areas import load_mapping
+from danmarkskort.config.sources import ConfigError, layered
 from danmarkskort.mail.compose import (
     ComposedMail,
     Context,
@@ -21,8 +21,8 @@ from danmarkskort.mail.compose import (
     compose_all,
 )
 from danmarkskort.mail.texts import load_mail_texts
-from danmarkskort.municipalities import registry
-from danmarkskort.remarks import load_remark_book
+from danmarkskort.domain.municipalities import registry
+from danmarkskort.domain.remarks import load_remark_book
 
 from tests.figures_support import mail_doc as build_doc
 

@@ -7,10 +7,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from danmarkskort.config import ConfigError, layered
+from danmarkskort.config.sources import ConfigError, layered
 from danmarkskort.mail.texts import NBSP, load_mail_texts, parse_mail_texts
 
-BUNDLED = Path(__file__).resolve().parents[2] / "shared/danmarkskort/data/config/mail.json"
+BUNDLED = Path(__file__).resolve().parents[2] / "layer/danmarkskort/config/defaults/mail.json"
 
 
 def texts(**changes) -> bytes:

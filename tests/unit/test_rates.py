@@ -6,8 +6,8 @@ import datetime as dt
 
 import numpy as np
 import pytest
-from danmarkskort.compute import evaluate
-from danmarkskort.rates import wilson_interval
+from danmarkskort.compute.evaluate import evaluate
+from danmarkskort.compute.rates import wilson_interval
 
 HEADER = (
     "Instans;Lov;Paragraf;Aar;Stadfæstelse;Ændring/Ophævelse;Hjemvisning;Afvisning/Henvisning\n"

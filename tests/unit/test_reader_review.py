@@ -13,10 +13,10 @@ from email import policy
 from pathlib import Path
 
 import openpyxl
-from danmarkskort.local.chain import ChainResult, summary
+from danmarkskort_tools.local.chain import ChainResult, summary
 from danmarkskort.mail import attachments as att
 from danmarkskort.mail.compose import ComposedMail, compose
-from danmarkskort.municipalities import registry
+from danmarkskort.domain.municipalities import registry
 
 from tests.figures_support import mail_doc
 from tests.unit.test_mail_compose import context
@@ -152,8 +152,8 @@ def test_rejected_run_says_what_to_do(tmp_path: Path) -> None:
 
 def test_chain_progress_counts_the_notify_summary_apart_from_the_municipalities() -> None:
     """The demo said '99 × MunicipalityNotified' next to '98 municipalities notified'."""
-    from danmarkskort.local.chain import _describe
-    from danmarkskort.local.dispatcher import Invocation
+    from danmarkskort_tools.local.chain import _describe
+    from danmarkskort_tools.local.dispatcher import Invocation
 
     inv = Invocation("Notify", "notify_municipalities", "rule", "SitePublished", 1.0, 1)
     produced = [

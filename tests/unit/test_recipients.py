@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from danmarkskort.config import ConfigError, layered
+from danmarkskort.config.sources import ConfigError, layered
 from danmarkskort.mail.recipients import (
     check_address,
     check_header_text,
     load_recipients,
     parse_recipients,
 )
-from danmarkskort.municipalities import registry
+from danmarkskort.domain.municipalities import registry
 
 
 def doc(recipients: dict) -> bytes:

@@ -6,10 +6,10 @@ import csv
 import json
 
 import pytest
-from danmarkskort.areas import default_mapping, parse_mapping
-from danmarkskort.config import ConfigError
-from danmarkskort.municipalities import registry
-from danmarkskort.provisions import parse_paragraph
+from danmarkskort.domain.areas import default_mapping, parse_mapping
+from danmarkskort.config.sources import ConfigError
+from danmarkskort.domain.municipalities import registry
+from danmarkskort.domain.provisions import parse_paragraph
 
 from tests.conftest import shared_path
 
@@ -177,8 +177,8 @@ def test_invalid_area_mapping_names_file_entry_and_field():
 
 
 def test_a_config_file_no_source_has_is_named(tmp_path):
-    from danmarkskort.areas import load_mapping
-    from danmarkskort.config import DirSource
+    from danmarkskort.domain.areas import load_mapping
+    from danmarkskort.config.sources import DirSource
 
     with pytest.raises(ConfigError, match=r"^config file areas\.json was not found"):
         load_mapping(DirSource(tmp_path))

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from danmarkskort.config import ConfigError, DirSource, layered
-from danmarkskort.remarks import load_remark_book
+from danmarkskort.config.sources import ConfigError, DirSource, layered
+from danmarkskort.domain.remarks import load_remark_book
 
 
 def _book(tmp_path: Path, remarks: list | None = None, cooperation: dict | None = None):

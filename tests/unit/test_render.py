@@ -13,11 +13,11 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 import pytest
-from danmarkskort.areas import default_mapping
-from danmarkskort.config import ConfigError, layered
-from danmarkskort.municipalities import Registry
-from danmarkskort.remarks import RemarkBook, load_remark_book
-from danmarkskort.render import fmt
+from danmarkskort.domain.areas import default_mapping
+from danmarkskort.config.sources import ConfigError, layered
+from danmarkskort.domain.municipalities import Registry
+from danmarkskort.domain.remarks import RemarkBook, load_remark_book
+from danmarkskort import text as fmt
 from danmarkskort.render import site as site_module
 from danmarkskort.render.geometry import GeometryError, parse_tilegrid, tilegrid
 from danmarkskort.render.site import RenderError, build_site
@@ -156,7 +156,7 @@ def test_tile_grid_keeps_neighbours_near() -> None:
 
 
 def test_bad_tile_grid_is_rejected() -> None:
-    text = (REPO / "shared/danmarkskort/data/tilegrid.csv").read_text(encoding="utf-8")
+    text = (REPO / "layer/danmarkskort/data/tilegrid.csv").read_text(encoding="utf-8")
     lines = text.splitlines()
     with pytest.raises(GeometryError, match="no tile for municipality 860"):
         parse_tilegrid("\n".join(ln for ln in lines if not ln.startswith("860;")))
@@ -304,7 +304,7 @@ def test_low_n_and_no_cases_are_drawn_differently(site) -> None:
     assert "Få sager (under 20): procenten er meget usikker" in tile.group(0)
     plain = re.search(rf'<a class="kommune"[^>]*data-kode="{many.kommunekode}".*?</a>', svg, re.S)
     assert plain and 'fill="#' in plain.group(0) and "usikker" not in plain.group(0)
-    from danmarkskort.municipalities import registry
+    from danmarkskort.domain.municipalities import registry
 
     m = registry().by_code(few.kommunekode)
     assert "Få sager – usikker procent" in text(site, f"kommune/{m.code}-{m.slug}.html")
@@ -398,7 +398,7 @@ def test_open_data_per_year_as_csv_and_json(site) -> None:
 
 
 def test_remark_html_is_escaped_everywhere() -> None:
-    from danmarkskort.remarks import Remark
+    from danmarkskort.domain.remarks import Remark
 
     evil = Remark(
         "101",
@@ -461,7 +461,7 @@ def test_render_site_does_not_import_pandas() -> None:
         "import sys, importlib.util;"
         "spec = importlib.util.spec_from_file_location('app', 'functions/render_site/app.py');"
         "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m);"
-        "import danmarkskort.render.site, danmarkskort.render.geo, danmarkskort.render.job;"
+        "import danmarkskort.render.site, danmarkskort.render.geojson, danmarkskort.render.job;"
         "print('pandas' in sys.modules, 'numpy' in sys.modules)"
     )
     out = subprocess.run(
@@ -472,7 +472,7 @@ def test_render_site_does_not_import_pandas() -> None:
         check=True,
         env={
             "PATH": "/usr/bin:/bin",
-            "PYTHONPATH": f"{REPO}/shared",
+            "PYTHONPATH": f"{REPO}/layer",
             "AWS_DEFAULT_REGION": "eu-north-1",
             "POWERTOOLS_TRACE_DISABLED": "true",
         },

@@ -1,0 +1,172 @@
+"""One uploaded extract through compute: archive, evaluate once, publish figures or a report.
+
+The edge around `compute.evaluate`: it owns the S3 keys and the order of writes, and is
+handed its adapters (bucket, bus, idempotency wrapper) so tests and the local chain can
+drive it with moto.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import posixpath
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from danmarkskort import events
+from danmarkskort.adapters.eventbridge import EventBus
+from danmarkskort.adapters.s3 import Bucket
+from danmarkskort.compute.evaluate import Evaluation, evaluate, extract_id, too_large_report
+from danmarkskort.config.sources import BucketSource, layered
+
+INCOMING_PREFIX = "incoming/"
+ARCHIVE = "extracts/{id}/{name}"
+RESULTS = "results/{id}/"
+REJECTED = "rejected/{id}/"
+ARCHIVE_TYPE = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class Upload:
+    """What the S3 'Object Created' event tells us."""
+
+    bucket: str
+    key: str
+    time: dt.datetime
+
+
+class ComputeFailed(RuntimeError):
+    """A bug, not a bad file: the invocation fails (retries, failure queue, alarm) and no
+    idempotency record is kept, so the same extract is computed again once the bug is fixed."""
+
+
+class NotAnExtract(ValueError):
+    """The event points outside incoming/: never processed (it would be recursion)."""
+
+
+def upload_from_event(detail: dict[str, Any], time: str | None) -> Upload:
+    events.require(detail, "bucket", "object", detail_type="Object Created")
+    bucket = (detail.get("bucket") or {}).get("name")
+    key = (detail.get("object") or {}).get("key")
+    if not bucket or not key:
+        raise events.EventError(f"Object Created event lacks bucket.name or object.key: {detail!r}")
+    when = (
+        dt.datetime.fromisoformat(time.replace("Z", "+00:00")) if time else dt.datetime.now(dt.UTC)
+    )
+    return Upload(bucket=bucket, key=key, time=when)
+
+
+def _streamed_id(bucket: Bucket, key: str) -> str:
+    body = bucket.client.get_object(Bucket=bucket.name, Key=key)["Body"]
+    digest = hashlib.sha256()
+    for chunk in body.iter_chunks(8 * 1024 * 1024):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def archive(bucket: Bucket, key: str, ident: str, data: bytes | None, received: str) -> str:
+    """Keep the original before anything else happens; a repeat upload keeps the first copy."""
+    existing = bucket.keys(f"extracts/{ident}/")
+    if existing:
+        return existing[0]
+    target = ARCHIVE.format(id=ident, name=posixpath.basename(key))
+    meta = {"source-key": key.encode("ascii", "backslashreplace").decode(), "received": received}
+    # The original bytes in whatever encoding they came: never labelled as UTF-8 text.
+    if data is None:
+        return bucket.copy_in(key, target, meta, content_type=ARCHIVE_TYPE)
+    return bucket.put(target, data, content_type=ARCHIVE_TYPE, metadata=meta)
+
+
+@dataclass
+class ComputeJob:
+    bucket: Bucket
+    bus: EventBus
+    lav_n_threshold: int
+    max_bytes: int
+    once: Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]] = lambda f: f
+    identified: Callable[[str], None] = lambda _ident: None  # e.g. the logger's correlation id
+
+    def run(self, upload: Upload) -> dict[str, Any]:
+        if upload.bucket != self.bucket.name:
+            raise NotAnExtract(
+                f"s3://{upload.bucket}/{upload.key} is not in the data bucket {self.bucket.name}"
+            )
+        if not upload.key.startswith(INCOMING_PREFIX):
+            raise NotAnExtract(f"s3://{upload.bucket}/{upload.key} is not under {INCOMING_PREFIX}")
+        if upload.key.endswith("/"):
+            # A folder marker (the S3 console's "Create folder" under incoming/), not a file:
+            # rejecting it would archive an empty "extract" and raise a false alarm.
+            return {"status": "ignored", "key": upload.key, "keys": {}}
+        key = self.bucket.resolve_key(upload.key)
+        received = upload.time.isoformat(timespec="seconds")
+        size = self.bucket.size(key)
+        data = None if size > self.max_bytes else self.bucket.get(key)
+        ident = _streamed_id(self.bucket, key) if data is None else extract_id(data)
+        self.identified(ident)
+        archived = archive(self.bucket, key, ident, data, received)
+        job = {"extract_id": ident, "key": key, "archive": archived, "received": received}
+        return self.once(self._process)(job=job, data=data, size=size)
+
+    def _process(self, job: dict[str, Any], data: bytes | None, size: int) -> dict[str, Any]:
+        name = posixpath.basename(job["key"])
+        received = dt.datetime.fromisoformat(job["received"])
+        if data is None:
+            report = too_large_report(size, self.max_bytes)
+            evaluation = Evaluation(job["extract_id"], name, job["received"], report, None)
+        else:
+            evaluation = evaluate(
+                data,
+                name,
+                config=layered(BucketSource(self.bucket)),
+                lav_n_threshold=self.lav_n_threshold,
+                max_bytes=self.max_bytes,
+                received=received,
+            )
+        if evaluation.report.has("internal_error"):
+            raise ComputeFailed(evaluation.report_text())
+        if evaluation.accepted:
+            return self._publish(evaluation)
+        return self._reject(evaluation, job["archive"])
+
+    def _publish(self, ev: Evaluation) -> dict[str, Any]:
+        assert ev.figures is not None
+        prefix = RESULTS.format(id=ev.extract_id)
+        keys = {
+            "figures_csv": self.bucket.put(prefix + "figures.csv", ev.figures_csv()),
+            "validation": self.bucket.put(prefix + "validation.json", ev.report_json()),
+            # figures.json last: its presence means the results are complete.
+            "figures_json": self.bucket.put(prefix + "figures.json", ev.figures.to_json()),
+        }
+        detail = {
+            "extract_id": ev.extract_id,
+            "extract_file": ev.extract_file,
+            "received": ev.received,
+            "years": list(ev.figures.years),
+            "bucket": self.bucket.name,
+            "keys": keys,
+            "warnings": ev.report.n_warnings,
+            "rows": int(ev.report.facts.get("rows", 0)),
+            "municipalities": int(ev.report.facts.get("municipalities", 0)),
+        }
+        self.bus.emit(events.RATES_COMPUTED, detail)
+        return {"status": "published", **detail}
+
+    def _reject(self, ev: Evaluation, archived: str) -> dict[str, Any]:
+        prefix = REJECTED.format(id=ev.extract_id)
+        keys = {
+            "report_txt": self.bucket.put(prefix + "report.txt", ev.report_text()),
+            "report_json": self.bucket.put(prefix + "report.json", ev.report_json()),
+            "archive": archived,
+        }
+        detail = {
+            "extract_id": ev.extract_id,
+            "extract_file": ev.extract_file,
+            "received": ev.received,
+            "years": [],
+            "bucket": self.bucket.name,
+            "keys": keys,
+            "problems": ev.report.n_errors,
+        }
+        self.bus.emit(events.EXTRACT_REJECTED, detail)
+        return {"status": "rejected", **detail}

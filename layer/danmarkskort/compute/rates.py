@@ -1,0 +1,134 @@
+"""Omgørelsesprocenter from counts (domain primer §1, design §4).
+
+Rates are Σ numerators / Σ denominators at every level (never a mean of rates), unrounded;
+the uncertainty is a 95 % Wilson score interval, which behaves at n = 1 and at 0 % / 100 %.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from danmarkskort.domain.areas import Mapping
+from danmarkskort.domain.figures import Figure, Provision
+from danmarkskort.domain.municipalities import NATIONAL_CODE, NATIONAL_NAME, registry
+from danmarkskort.compute.validation import OUTCOMES, PROVISION_KEYS
+
+Z95 = 1.959963984540054
+
+
+def wilson_interval(
+    omgjort: np.ndarray, n: np.ndarray, z: float = Z95
+) -> tuple[np.ndarray, np.ndarray]:
+    """95 % Wilson score interval in percent; NaN where n = 0."""
+    omgjort = np.asarray(omgjort, dtype=float)
+    n = np.asarray(n, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = omgjort / n
+        denom = 1 + z * z / n
+        centre = (p + z * z / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+        # The bounds are exactly 0 and 100 at p = 0 and p = 1 (no floating-point 99.999…).
+        low = np.where(omgjort == 0, 0.0, np.clip(centre - half, 0, 1) * 100)
+        high = np.where(omgjort == n, 100.0, np.clip(centre + half, 0, 1) * 100)
+        low = np.where(n > 0, low, np.nan)
+        high = np.where(n > 0, high, np.nan)
+    return low, high
+
+
+def area_counts(counts: pd.DataFrame, mapping: Mapping) -> pd.DataFrame:
+    """Sum provision counts into (aar, omraade, kommunekode); a provision may count in two areas."""
+    combos = counts[["lov", "paragraf", "aar"]].drop_duplicates()
+    pairs = [
+        (lov, paragraf, aar, area)
+        for lov, paragraf, aar in combos.itertuples(index=False)
+        if lov
+        for area in mapping.areas_for(lov, paragraf, int(aar))
+    ]
+    table = pd.DataFrame(pairs, columns=["lov", "paragraf", "aar", "omraade"])
+    flat = counts.astype({"lov": str, "paragraf": str, "kommunekode": str})
+    joined = flat.merge(table.astype({"aar": flat["aar"].dtype}), on=["lov", "paragraf", "aar"])
+    return joined.groupby(["aar", "omraade", "kommunekode"], observed=True)[list(OUTCOMES)].sum()
+
+
+def compute_figures(counts: pd.DataFrame, mapping: Mapping, lav_n_threshold: int) -> list[Figure]:
+    """Every municipality × area × year of the extract (zeros where no cases) plus the country."""
+    years = sorted(int(y) for y in counts["aar"].unique())
+    codes = [m.code for m in registry().municipalities]
+    grid = pd.MultiIndex.from_product(
+        [years, list(mapping.slugs), codes], names=["aar", "omraade", "kommunekode"]
+    )
+    by_area = area_counts(counts, mapping)
+    by_area.index = by_area.index.set_levels(by_area.index.levels[0].astype(int), level=0)
+    municipal = by_area.reindex(grid, fill_value=0)
+    national = municipal.groupby(level=["aar", "omraade"]).sum()
+    national["kommunekode"] = NATIONAL_CODE
+    national = national.set_index("kommunekode", append=True)
+    table = pd.concat([municipal, national]).reset_index()
+    return _records(table, lav_n_threshold)
+
+
+def _records(table: pd.DataFrame, lav_n_threshold: int) -> list[Figure]:
+    s, a, h = (
+        table[c].to_numpy(dtype=np.int64) for c in ("stadfaestet", "aendret_ophaevet", "hjemvist")
+    )
+    real = s + a + h
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(real > 0, 100.0 * (a + h) / real, np.nan)
+    low, high = wilson_interval(a + h, real)
+    table = table.assign(realitetsbehandlede=real, rate=rate, low=low, high=high)
+    previous = table[["aar", "omraade", "kommunekode", "rate"]].assign(aar=table["aar"] + 1)
+    table = table.merge(
+        previous.rename(columns={"rate": "prev"}), on=["aar", "omraade", "kommunekode"], how="left"
+    )
+    reg = registry()
+    out = []
+    for row in table.itertuples(index=False):
+        name = (
+            NATIONAL_NAME if row.kommunekode == NATIONAL_CODE else reg.by_code(row.kommunekode).name
+        )
+        out.append(
+            Figure(
+                aar=int(row.aar),
+                omraade=str(row.omraade),
+                kommunekode=str(row.kommunekode),
+                kommune=name,
+                stadfaestet=int(row.stadfaestet),
+                aendret_ophaevet=int(row.aendret_ophaevet),
+                hjemvist=int(row.hjemvist),
+                afvist=int(row.afvist),
+                realitetsbehandlede=int(row.realitetsbehandlede),
+                omgoerelsesprocent=_num(row.rate),
+                ci_lav=_num(row.low),
+                ci_hoej=_num(row.high),
+                lav_n=bool(row.realitetsbehandlede < lav_n_threshold),
+                aendring_pp=_num(row.rate - row.prev),
+            )
+        )
+    out.sort(key=lambda f: (f.aar, f.omraade, f.kommunekode != NATIONAL_CODE, f.kommunekode))
+    return out
+
+
+def _num(value: float) -> float | None:
+    return None if value is None or math.isnan(value) else float(value)
+
+
+def provision_records(counts: pd.DataFrame, mapping: Mapping) -> list[Provision]:
+    """Counts per legal provision, the detail a municipality needs to explain its rate."""
+    law_names = {law.slug: law.navn for law in mapping.laws}
+    out = []
+    for row in counts.sort_values(PROVISION_KEYS).itertuples(index=False):
+        lov = str(row.lov)
+        out.append(
+            Provision(
+                aar=int(row.aar),
+                kommunekode=str(row.kommunekode),
+                lov=law_names.get(lov, lov or "ukendt lov"),
+                paragraf=str(row.paragraf),
+                omraader=mapping.areas_for(lov, row.paragraf, int(row.aar)) if lov else (),
+                **{o: int(getattr(row, o)) for o in OUTCOMES},
+            )
+        )
+    return out

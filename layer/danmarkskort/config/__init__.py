@@ -1,0 +1,1 @@
+"""Configuration: where the files come from, their typed models and the bundled defaults."""

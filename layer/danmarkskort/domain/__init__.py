@@ -1,0 +1,1 @@
+"""The domain: municipalities, provisions, areas, remarks and the published figures (no pandas)."""

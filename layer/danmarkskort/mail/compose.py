@@ -1,0 +1,425 @@
+"""One Danish mail per municipality: its figures, remarks, links, the council's duty, and the
+figures as attachments, as a raw MIME message (stdlib ``email``; multipart/mixed holding a
+multipart/alternative text + HTML part and the attachments).
+
+Pure: figures, config and links in, bytes out. Sending and recording are someone else's job.
+"""
+
+from __future__ import annotations
+
+import email.utils
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import EmailMessage
+from email.policy import SMTP
+from functools import cache
+from typing import Any
+
+from danmarkskort.domain.areas import Mapping
+from danmarkskort.events import EventError
+from danmarkskort.domain.figures import Figure, FiguresDoc
+from danmarkskort.mail import attachments as att
+from danmarkskort.mail.recipients import (
+    Recipient,
+    RecipientBook,
+    check_address,
+    check_header_text,
+)
+from danmarkskort.mail.texts import MailTexts, no_break
+from danmarkskort.domain.municipalities import Municipality, registry
+from danmarkskort.domain.remarks import Remark, RemarkBook
+from danmarkskort.text import cases, join_and, long_date, number, pct, pp, year_span
+
+# SES v2 accepts raw messages up to 40 MB, attachments and encoding included.
+MAX_RAW_BYTES = 40 * 1024 * 1024
+KIND_LABELS = {
+    "samarbejde": "Samarbejde om myndighedsopgaven",
+    "bemaerkning": "Bemærkning",
+    "kommentar": "Kommunens egen kommentar",
+}
+
+
+class MailTooLarge(ValueError):
+    """The composed message exceeds what SES accepts; it is recorded as failed, never sent."""
+
+
+@dataclass(frozen=True)
+class Links:
+    """Absolute URLs built from SitePublished's site_url and link patterns."""
+
+    site_url: str
+    reading_guide: str
+    municipality_page: str  # with {kommunekode} and {slug}
+    year_page: str = ""  # with {aar}
+
+    def absolute(self, path: str) -> str:
+        if path.startswith(("http://", "https://")):
+            return path
+        return self.site_url.rstrip("/") + "/" + path.lstrip("/")
+
+    def municipality(self, m: Municipality) -> str:
+        path = self.municipality_page.replace("{kommunekode}", m.code).replace("{slug}", m.slug)
+        return self.absolute(path)
+
+    def year(self, aar: int) -> str:
+        return self.absolute(self.year_page.replace("{aar}", str(aar))) if self.year_page else ""
+
+    def guide(self) -> str:
+        return self.absolute(self.reading_guide)
+
+
+@dataclass(frozen=True)
+class Sender:
+    """The verified SES identity the mails come from, and an optional Reply-To."""
+
+    address: str
+    display_name: str = ""
+    reply_to: str = ""
+
+    @classmethod
+    def checked(cls, address: str, display_name: str, reply_to: str = "") -> Sender:
+        """Refuse malformed or injected values now, naming the environment variable."""
+        return cls(
+            address=check_address(address, "environment variable SENDER_ADDRESS"),
+            display_name=check_header_text(display_name, "mail.json field 'afsender_navn'"),
+            reply_to=check_address(reply_to, "environment variable REPLY_TO_ADDRESS")
+            if reply_to
+            else "",
+        )
+
+
+@dataclass(frozen=True)
+class ComposedMail:
+    kommunekode: str
+    kommune: str
+    subject: str
+    recipients: tuple[str, ...]  # bare addresses, for SES's Destination
+    attachments: tuple[str, ...]  # file names
+    raw: bytes  # the whole message without Date (added when it is sent)
+
+    @property
+    def size(self) -> int:
+        return len(self.raw)
+
+    def with_date(self, when: datetime) -> bytes:
+        """The message as sent: Date is the moment of sending, not of composing."""
+        return f"Date: {email.utils.format_datetime(when)}\r\n".encode("ascii") + self.raw
+
+    def check_size(self, limit: int = MAX_RAW_BYTES) -> None:
+        if self.size > limit:
+            raise MailTooLarge(
+                f"the mail to {self.kommune} is {self.size:,} bytes; SES accepts at most {limit:,}"
+            )
+
+
+@dataclass(frozen=True)
+class NoRecipient:
+    """A municipality in the figures that recipients.json gives no address."""
+
+    kommunekode: str
+    kommune: str
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything composing needs besides the municipality: loaded once per run."""
+
+    doc: FiguresDoc
+    mapping: Mapping
+    remarks: RemarkBook
+    recipients: RecipientBook
+    texts: MailTexts
+    sender: Sender
+    links: Links
+    newest_year: int = field(init=False)
+    index: att.FigureIndex = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.doc.figures:
+            raise ValueError("the figures hold no records")
+        object.__setattr__(self, "newest_year", max(f.aar for f in self.doc.figures))
+        object.__setattr__(self, "index", att.FigureIndex(self.doc))
+
+
+def municipalities_in(doc: FiguresDoc) -> list[Municipality]:
+    """The municipalities the figures cover, in kommunekode order (the country excluded)."""
+    reg = registry()
+    codes = sorted({f.kommunekode for f in doc.figures if not f.is_national})
+    out = []
+    for code in codes:
+        try:
+            out.append(reg.by_code(code))
+        except KeyError as exc:
+            raise ValueError(f"figures.json has kommunekode {code!r}, not one of the 98") from exc
+    return out
+
+
+def compose_all(ctx: Context) -> list[ComposedMail | NoRecipient]:
+    return [compose(ctx, m) for m in municipalities_in(ctx.doc)]
+
+
+def compose(ctx: Context, m: Municipality) -> ComposedMail | NoRecipient:
+    recipients = ctx.recipients.for_municipality(m.code)
+    if not recipients:
+        return NoRecipient(m.code, m.full_name)
+    y = ctx.newest_year
+    subject = check_header_text(ctx.texts.fill("emne", y, m.full_name), "mail.json field 'emne'")
+    files = _attachments(ctx, m)
+    view = _view(ctx, m, [a.filename for a in files])
+    env = _environment()
+    text = env.get_template("body.txt.j2").render(view)
+    html = env.get_template("body.html.j2").render(view)
+
+    msg = EmailMessage(policy=SMTP)
+    msg["Subject"] = subject
+    msg["From"] = Recipient(ctx.sender.address, ctx.sender.display_name).header()
+    msg["To"] = [r.header() for r in recipients]
+    if ctx.sender.reply_to:
+        msg["Reply-To"] = Recipient(ctx.sender.reply_to).header()
+    msg["Message-ID"] = _message_id(ctx.doc.extract_id, m.code, ctx.sender.address)
+    msg["X-Danmarkskort-Extract"] = ctx.doc.extract_id
+    msg["X-Danmarkskort-Kommunekode"] = m.code
+    msg.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    for a in files:
+        maintype, _, rest = a.content_type.partition("/")
+        subtype, _, param = rest.partition(";")
+        params = {"charset": "utf-8"} if "charset" in param else None
+        msg.add_attachment(
+            a.data, maintype=maintype, subtype=subtype.strip(), filename=a.filename, params=params
+        )
+    return ComposedMail(
+        kommunekode=m.code,
+        kommune=m.full_name,
+        subject=subject,
+        recipients=tuple(r.address for r in recipients),
+        attachments=tuple(a.filename for a in files),
+        raw=msg.as_bytes(policy=SMTP),
+    )
+
+
+# --- attachments ----------------------------------------------------------------------------
+
+
+def _attachments(ctx: Context, m: Municipality) -> list[att.Attachment]:
+    y = ctx.newest_year
+    stem = att.file_stem("omgoerelsesprocenter", y, m)
+    figures = att.figure_table(ctx.doc, m.code, ctx.mapping, ctx.index)
+    provisions = att.provision_table(ctx.doc, m.code, ctx.mapping, ctx.index)
+    out = [att.Attachment(f"{stem}.csv", att.CSV_TYPE, att.to_csv(figures))]
+    if provisions is not None:
+        name = att.file_stem("omgoerelsesprocenter-paragraffer", y, m) + ".csv"
+        out.append(att.Attachment(name, att.CSV_TYPE, att.to_csv(provisions)))
+    sheets = [figures, *([provisions] if provisions else []), att.source_table(ctx.doc)]
+    out.append(att.Attachment(f"{stem}.xlsx", att.XLSX_TYPE, att.to_xlsx(sheets)))
+    remarks = _remarks_by_year(ctx, m)
+    if remarks:
+        html = (
+            _environment()
+            .get_template("remarks.html.j2")
+            .render(
+                kommune=m.full_name,
+                aar=y,
+                remarks=remarks,
+                doc=ctx.doc,
+                received_date=_received_date(ctx.doc.received),
+            )
+        )
+        name = att.file_stem("bemaerkninger", y, m) + ".html"
+        out.append(att.Attachment(name, "text/html; charset=utf-8", html.encode("utf-8")))
+    return out
+
+
+@dataclass(frozen=True)
+class RemarkView:
+    kind: str
+    label: str
+    kilde: str
+    text: str
+    omraader: str  # '' = every area
+    years: str  # e.g. '2022-2024' or '2024'
+
+
+def _remark_view(ctx: Context, r: Remark, years: list[int]) -> RemarkView:
+    names = [att.area_name(ctx.mapping, s).lower() for s in r.omraader]
+    return RemarkView(
+        kind=r.kind,
+        label=KIND_LABELS.get(r.kind, r.kind),
+        kilde=r.kilde,
+        text=no_break(r.text),
+        omraader=join_and(names),
+        years=year_span(years),
+    )
+
+
+def _remarks_by_year(ctx: Context, m: Municipality) -> list[RemarkView]:
+    """Every remark on any year of the extract, each once, with the years it concerns."""
+    newest_first = sorted(ctx.doc.years or {f.aar for f in ctx.doc.figures}, reverse=True)
+    years = ctx.remarks.over_years(m.code, newest_first)
+    return [_remark_view(ctx, r, ys) for r, ys in years.items()]
+
+
+# --- the body -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AreaView:
+    navn: str
+    rate: str
+    ci: str
+    n: str
+    split: str
+    afvist: str
+    low_n: str
+    change: str  # a sentence for the text part: 'Ændring fra 2023: +5,6 procentpoint.'
+    national: str  # 'Hele landet: 37,9 % af 8.781 sager.'
+    change_label: str  # the HTML table's row label and value, without repeating it
+    change_value: str
+    national_value: str
+
+
+def _area_view(ctx: Context, f: Figure, previous_year: int | None) -> AreaView:
+    doc = ctx.doc
+    navn = att.area_name(ctx.mapping, f.omraade)
+    if f.omgoerelsesprocent is None:
+        rate = f"Ingen realitetsbehandlede sager i {f.aar}"
+        ci = ""
+    else:
+        rate = pct(f.omgoerelsesprocent, 1)
+        ci = (
+            f"95 %-usikkerhedsinterval: {number(f.ci_lav, 0)}–{pct(f.ci_hoej, 0)}"
+            if f.ci_lav is not None and f.ci_hoej is not None
+            else ""
+        )
+    split = (
+        f"stadfæstet {number(f.stadfaestet)}, ændret/ophævet {number(f.aendret_ophaevet)}, "
+        f"hjemvist {number(f.hjemvist)}"
+    )
+    afvist = (
+        f"Desuden {cases(f.afvist)} afvist eller henvist; "
+        f"{'den indgår' if f.afvist == 1 else 'de indgår'} ikke i procenten."
+        if f.afvist
+        else ""
+    )
+    low_n = ""
+    if f.lav_n and f.realitetsbehandlede:  # shown after the label 'Få sager:'
+        low_n = (
+            f"færre end {doc.lav_n_threshold} realitetsbehandlede sager. "
+            "Procenten er derfor usikker og kan svinge meget fra år til år."
+        )
+    if previous_year is None:
+        change_label = "Ændring"
+        change_value = "Der er ingen tal for året før i dette udtræk."
+        change = change_value
+    elif f.aendring_pp is None:
+        empty_year = f.aar if f.omgoerelsesprocent is None else previous_year
+        change_label = f"Ændring fra {previous_year}"
+        change_value = f"Ingen sammenligning (ingen realitetsbehandlede sager i {empty_year})."
+        change = (
+            f"Ingen sammenligning med {previous_year} "
+            f"(ingen realitetsbehandlede sager i {empty_year})."
+        )
+    else:
+        change_label = f"Ændring fra {previous_year}"
+        change_value = pp(f.aendring_pp, 1)
+        change = f"{change_label}: {change_value}."
+    land = ctx.index.national.get((f.aar, f.omraade))
+    if land is None or land.omgoerelsesprocent is None:
+        national_value = "ingen tal"
+    else:
+        national_value = f"{pct(land.omgoerelsesprocent, 1)} af {cases(land.realitetsbehandlede)}"
+    national = f"Hele landet: {national_value}."
+    return AreaView(
+        navn=navn,
+        rate=rate,
+        ci=ci,
+        n=cases(f.realitetsbehandlede),
+        split=split,
+        afvist=afvist,
+        low_n=low_n,
+        change=change,
+        national=national,
+        change_label=change_label,
+        change_value=change_value,
+        national_value=national_value,
+    )
+
+
+def _view(ctx: Context, m: Municipality, attachment_names: list[str]) -> dict[str, Any]:
+    y = ctx.newest_year
+    texts = ctx.texts
+    order = {slug: i for i, slug in enumerate(ctx.mapping.slugs)}
+    figures = sorted(
+        (f for f in ctx.index.of(m.code) if f.aar == y),
+        key=lambda f: (order.get(f.omraade, len(order)), f.omraade),
+    )
+    years = set(ctx.doc.years or {f.aar for f in ctx.doc.figures})
+    previous = y - 1 if y - 1 in years else None
+    remarks = [_remark_view(ctx, r, [y]) for r in ctx.remarks.for_municipality(m.code, y)]
+    return {
+        "kommune": m.full_name,
+        "aar": y,
+        "hilsen": texts.fill("hilsen", y, m.full_name),
+        "indledning": texts.fill("indledning", y, m.full_name),
+        "areas": [_area_view(ctx, f, previous) for f in figures],
+        "remarks": remarks,
+        "pligt": texts.fill("pligt_79b", y, m.full_name),
+        "handlingsplan": texts.action_plan(y, m.full_name),
+        "laesevejledning": texts.fill("laesevejledning", y, m.full_name),
+        "afslutning": texts.fill("afslutning", y, m.full_name).splitlines(),
+        "automatisk": texts.fill("automatisk", y, m.full_name) if texts.automatisk else "",
+        "link_kommune": ctx.links.municipality(m),
+        "link_guide": ctx.links.guide(),
+        "link_aar": ctx.links.year(y),
+        "attachments": attachment_names,
+        "extract_file": ctx.doc.extract_file,
+        "extract_id": ctx.doc.extract_id,
+        "received_date": _received_date(ctx.doc.received),
+    }
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _received_date(received: str) -> str:
+    """'2025-06-02T08:00:00+00:00' → '2. juni 2025', as on the site; unparsable text as is."""
+    try:
+        return long_date(received)
+    except (TypeError, ValueError):
+        return received
+
+
+@cache
+def _environment() -> Any:
+    """Jinja2, autoescaping the HTML templates; created on first use (import stays light)."""
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("danmarkskort.mail", "templates"),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def _message_id(extract_id: str, code: str, sender: str) -> str:
+    """Stable per (extract, municipality): a resent copy is recognisable as the same mail."""
+    domain = sender.partition("@")[2] or "danmarkskort.invalid"
+    return f"<omgoerelser.{extract_id[:32]}.{code}@{domain}>"
+
+
+def require_links(links: dict[str, Any], site_url: str) -> Links:
+    """Links from SitePublished's detail; a missing pattern is a clear error, not a broken URL."""
+    missing = [k for k in ("reading_guide", "municipality_page") if not links.get(k)]
+    if missing or not site_url:
+        raise EventError(
+            f"SitePublished lacks link(s) {', '.join(missing or ['site_url'])}: cannot link pages"
+        )
+    return Links(
+        site_url=site_url,
+        reading_guide=str(links["reading_guide"]),
+        municipality_page=str(links["municipality_page"]),
+        year_page=str(links.get("year_page", "")),
+    )

@@ -1,0 +1,478 @@
+"""The whole published site from one figures document: plain data in, files (bytes) out.
+
+Layout (paths relative to the site root):
+
+- ``v/<version>/…`` the complete, self-contained site of one extract (immutable):
+  ``index.html`` (latest year), ``<aar>/index.html``, ``<aar>/kort/<omraade>.svg|.html``
+  (map snippets), ``<aar>/data/omgoerelser-<aar>.csv|.json`` (open data),
+  ``kommune/<kode>-<slug>.html``, ``laesevejledning.html``, ``static/…``.
+- entry points at the root (``index.html``, ``<aar>/…``, ``kommune/…``,
+  ``laesevejledning.html``): the same pages, linking into ``v/<version>/``; the publisher
+  writes them only after every versioned file, so readers switch version in one step.
+
+No AWS here: the publisher (adapters.site) writes what this returns.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from danmarkskort.domain.areas import Mapping
+from danmarkskort.domain.figures import Figure, FiguresDoc, figures_to_csv
+from danmarkskort.domain.municipalities import NATIONAL_CODE, Municipality, registry
+from danmarkskort.domain.remarks import Remark, RemarkBook
+from danmarkskort import text as fmt
+from danmarkskort.render.geometry import MapGeometry
+from danmarkskort.render.style import MapStyle
+
+VERSION_PREFIX = "v/"
+IMMUTABLE = "public, max-age=31536000, immutable"
+ENTRY = "public, max-age=60, must-revalidate"
+STATIC_FILES = ("site.css", "site.js")
+KIND_LABELS = {
+    "samarbejde": "Samarbejde mellem kommuner",
+    "bemaerkning": "Bemærkning",
+    "kommentar": "Kommunens kommentar",
+}
+
+
+class RenderError(ValueError):
+    """The figures cannot be published as they are; the message says what is missing."""
+
+
+@dataclass(frozen=True, slots=True)
+class SiteFile:
+    path: str  # relative to the version root (versioned) or the site root (entry points)
+    body: bytes
+    content_type: str
+
+
+@dataclass(frozen=True)
+class Site:
+    version: str
+    files: tuple[SiteFile, ...]  # under v/<version>/
+    entry_points: tuple[SiteFile, ...]  # at the site root, written last
+    links: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def prefix(self) -> str:
+        return f"{VERSION_PREFIX}{self.version}/"
+
+
+def version_for(doc: FiguresDoc) -> str:
+    """Deterministic per extract, so a redelivered event rewrites the same version."""
+    return doc.extract_id[:16]
+
+
+def municipality_path(m: Municipality) -> str:
+    return f"kommune/{m.code}-{m.slug}.html"
+
+
+# --- the figures, indexed ------------------------------------------------------------------
+
+
+class _Index:
+    def __init__(self, doc: FiguresDoc, mapping: Mapping) -> None:
+        self.doc = doc
+        self.years = sorted(doc.years or {f.aar for f in doc.figures})
+        areas = list(doc.areas or dict.fromkeys(f.omraade for f in doc.figures))
+        unknown = [a for a in areas if a not in mapping.slugs]
+        if unknown:
+            raise RenderError(f"figures name area(s) the mapping does not know: {unknown}")
+        self.areas = [a for a in mapping.slugs if a in areas]
+        self.by_key: dict[tuple[int, str, str], Figure] = {}
+        for f in doc.figures:
+            self.by_key[(f.aar, f.omraade, f.kommunekode)] = f
+        missing = [
+            f"{aar}/{omraade}/{code}"
+            for aar in self.years
+            for omraade in self.areas
+            for code in [NATIONAL_CODE, *(m.code for m in registry().municipalities)]
+            if (aar, omraade, code) not in self.by_key
+        ]
+        if missing:
+            raise RenderError(
+                f"figures are incomplete: {len(missing)} (year/area/municipality) records are "
+                f"missing, e.g. {', '.join(missing[:5])}"
+            )
+
+    def get(self, aar: int, omraade: str, code: str) -> Figure:
+        return self.by_key[(aar, omraade, code)]
+
+    def previous(self, aar: int) -> int | None:
+        """The year before, when the extract has it: aendring_pp is only ever against aar - 1,
+        so with a gap (2022, 2024) there is nothing to compare 2024 with."""
+        return aar - 1 if aar - 1 in self.years else None
+
+
+# --- templates --------------------------------------------------------------------------
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("danmarkskort.render", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html", "svg", "xml"), default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        pct=fmt.pct,
+        pp=fmt.pp,
+        pp_short=fmt.pp_short,
+        num=fmt.number,
+        sager=fmt.cases,
+        dato=fmt.long_date,
+    )
+    return env
+
+
+def _static(name: str) -> bytes:
+    return resources.files("danmarkskort.render").joinpath("static", name).read_bytes()
+
+
+# --- view models ------------------------------------------------------------------------
+
+
+def _split(f: Figure) -> list[dict[str, Any]]:
+    """Stadfæstet / hjemvist / ændret-ophævet as shares of realitetsbehandlede."""
+    n = f.realitetsbehandlede
+    parts = [
+        ("aendret", "Ændret/ophævet", f.aendret_ophaevet),
+        ("hjemvist", "Hjemvist", f.hjemvist),
+        ("stadfaestet", "Stadfæstet", f.stadfaestet),
+    ]
+    return [
+        {"key": k, "label": label, "n": v, "share": (100.0 * v / n) if n else None}
+        for k, label, v in parts
+    ]
+
+
+def _figure_view(f: Figure, national: Figure | None = None) -> dict[str, Any]:
+    return {
+        "f": f,
+        "rate": fmt.pct(f.omgoerelsesprocent),
+        "n": f.realitetsbehandlede,
+        "split": _split(f),
+        "ci": (
+            f"{fmt.number(f.ci_lav)}\u2013{fmt.pct(f.ci_hoej)}"
+            if f.ci_lav is not None and f.ci_hoej is not None
+            else "–"
+        ),
+        "change": fmt.pp(f.aendring_pp),
+        "national": national,
+        "national_rate": fmt.pct(national.omgoerelsesprocent) if national else "–",
+    }
+
+
+def _tooltip(
+    name: str, f: Figure, area_name: str, remarks: list[Remark], threshold: int
+) -> list[str]:
+    lines = [name]
+    if f.realitetsbehandlede == 0:
+        lines.append(f"{area_name} {f.aar}: ingen realitetsbehandlede sager")
+    else:
+        lines.append(
+            f"{fmt.pct(f.omgoerelsesprocent)} omgjort af {fmt.cases(f.realitetsbehandlede)}"
+        )
+        if f.lav_n:
+            lines.append(f"Få sager (under {threshold}): procenten er meget usikker")
+        lines.append(
+            f"Ændret/ophævet {f.aendret_ophaevet} · hjemvist {f.hjemvist} · "
+            f"stadfæstet {f.stadfaestet}"
+        )
+        if f.aendring_pp is not None:
+            lines.append(f"Ændring fra {f.aar - 1}: {fmt.pp(f.aendring_pp)}")
+    lines.extend(r.text for r in remarks)
+    return lines
+
+
+class _Renderer:
+    def __init__(
+        self,
+        doc: FiguresDoc,
+        *,
+        remarks: RemarkBook,
+        mapping: Mapping,
+        geometry: MapGeometry,
+        style: MapStyle,
+        site_url: str,
+        version: str,
+        published: str,
+    ) -> None:
+        self.ix = _Index(doc, mapping)
+        self.doc = doc
+        self.remarks = remarks
+        self.mapping = mapping
+        self.geometry = geometry
+        self.style = style
+        self.site_url = site_url.rstrip("/")
+        self.version = version
+        self.env = environment()
+        self.reg = registry()
+        self.latest = self.ix.years[-1]
+        self.common = {
+            "doc": doc,
+            "years": self.ix.years,
+            "latest": self.latest,
+            "areas": [mapping.area(a) for a in self.ix.areas],
+            "style": style,
+            "threshold": doc.lav_n_threshold,
+            "extract_date": fmt.long_date(doc.received),
+            "published": fmt.long_date(published),
+            "version": version,
+            "kind_labels": KIND_LABELS,
+            "municipalities": sorted(self.reg.municipalities, key=lambda m: m.name),
+            "municipality_path": municipality_path,
+            "geometry_kind": geometry.kind,
+            "geometry_attribution": geometry.attribution,
+        }
+        self._maps: dict[tuple[int, str], dict[str, Any]] = {}
+
+    # the map of one (year, area) as plain data; rendered into pages and snippets
+    def map_view(self, aar: int, omraade: str) -> dict[str, Any]:
+        key = (aar, omraade)
+        if key in self._maps:
+            return self._maps[key]
+        area = self.mapping.area(omraade)
+        uid = f"k{aar}-{omraade}"
+        items = []
+        for shape in (*self.geometry.background, *self.geometry.shapes):
+            m = self.reg.by_code(shape.code)
+            f = self.ix.get(aar, omraade, shape.code)
+            cls = self.style.classify(f.omgoerelsesprocent)
+            if cls is None:
+                fill, text, pattern = f"url(#{uid}-ingen)", self.style.none_text, "ingen"
+            elif f.lav_n:
+                fill, text, pattern = f"url(#{uid}-lavn{cls.index})", cls.tekst, "lavn"
+            else:
+                fill, text, pattern = cls.farve, cls.tekst, ""
+            remarks = self.remarks.for_municipality(shape.code, aar, omraade)
+            items.append(
+                {
+                    "shape": shape,
+                    "m": m,
+                    "f": f,
+                    "href": municipality_path(m),
+                    "fill": fill,
+                    "text": text,
+                    "pattern": pattern,
+                    "cls": cls.index if cls else -1,
+                    "short": (
+                        "–" if f.omgoerelsesprocent is None else fmt.number(f.omgoerelsesprocent)
+                    ),
+                    "tip": _tooltip(m.name, f, area.navn, remarks, self.doc.lav_n_threshold),
+                    "has_remark": bool(remarks),
+                }
+            )
+        national = self.ix.get(aar, omraade, NATIONAL_CODE)
+        view = {
+            "uid": uid,
+            "aar": aar,
+            "area": area,
+            "geometry": self.geometry,
+            "felter": items,
+            "national": _figure_view(national),
+            "title": f"Omgørelsesprocent {aar}: {area.navn.lower()}",
+            "table": sorted(
+                (it for it in items if it["shape"].primary), key=lambda it: it["m"].name
+            ),
+        }
+        self._maps[key] = view
+        return view
+
+    def _page(self, template: str, base: str, **ctx: Any) -> bytes:
+        return (
+            self.env.get_template(template).render(**self.common, base=base, **ctx).encode("utf-8")
+        )
+
+    def _snippet_base(self, depth_base: str) -> str:
+        """Snippets are embedded on other sites: absolute links when the site URL is known."""
+        if self.site_url:
+            return f"{self.site_url}/{VERSION_PREFIX}{self.version}/"
+        return depth_base
+
+    # --- the pages ---
+    def year_page(self, aar: int, base: str) -> bytes:
+        prev = self.ix.previous(aar)
+        sections = []
+        for omraade in self.ix.areas:
+            view = self.map_view(aar, omraade)
+            national = self.ix.get(aar, omraade, NATIONAL_CODE)
+            prev_nat = self.ix.get(prev, omraade, NATIONAL_CODE) if prev else None
+            counts = {"lav_n": 0, "ingen": 0}
+            for it in view["table"]:
+                if it["f"].realitetsbehandlede == 0:
+                    counts["ingen"] += 1
+                elif it["f"].lav_n:
+                    counts["lav_n"] += 1
+            sections.append(
+                {"map": view, "nat": _figure_view(national), "prev_nat": prev_nat, "counts": counts}
+            )
+        return self._page("aar.html", base, aar=aar, prev=prev, sections=sections)
+
+    def snippet_svg(self, aar: int, omraade: str, base: str) -> bytes:
+        view = self.map_view(aar, omraade)
+        return self._page("kort.svg", self._snippet_base(base), map=view)
+
+    def snippet_html(self, aar: int, omraade: str, base: str) -> bytes:
+        view = self.map_view(aar, omraade)
+        return self._page("kort_fragment.html", self._snippet_base(base), map=view)
+
+    def municipality_page(self, m: Municipality, base: str) -> bytes:
+        from danmarkskort.render.charts import trend_chart
+
+        areas = []
+        for omraade in self.ix.areas:
+            rows = []
+            for aar in self.ix.years:
+                f = self.ix.get(aar, omraade, m.code)
+                nat = self.ix.get(aar, omraade, NATIONAL_CODE)
+                rows.append(_figure_view(f, nat))
+            areas.append(
+                {
+                    "area": self.mapping.area(omraade),
+                    "latest": rows[-1],
+                    "rows": rows,
+                    "chart": trend_chart([r["f"] for r in rows], [r["national"] for r in rows]),
+                    "remarks": self.remarks.for_municipality(m.code, self.latest, omraade),
+                }
+            )
+        remarks = self._remarks_over_years(m.code)
+        return self._page("kommune.html", base, m=m, area_views=areas, remarks=remarks)
+
+    def _remarks_over_years(self, code: str) -> list[dict[str, Any]]:
+        out = []
+        for r, years in self.remarks.over_years(code, self.ix.years).items():
+            span = fmt.year_span(years)  # 2022 og 2024, not 2022–2024
+            slugs = [a for a in r.omraader if a in self.mapping.slugs]
+            names = [self.mapping.area(a).navn.lower() for a in slugs]
+            areas = fmt.join_and(names) if names else "alle områder"
+            out.append({"r": r, "years": span, "areas": areas[:1].upper() + areas[1:]})
+        return out
+
+    def guide(self, base: str) -> bytes:
+        arrangements = []
+        for a in self.remarks.arrangements:
+            arrangements.append(
+                {
+                    "vaert": self.reg.by_code(a.vaert),
+                    "betjent": self.reg.by_code(a.betjent),
+                    "omraader": fmt.join_and(
+                        [self.mapping.area(s).navn.lower() for s in a.omraader]
+                    ),
+                    "fra": fmt.long_date(a.gyldig_fra),
+                    "til": fmt.long_date(a.gyldig_til) if a.gyldig_til else None,
+                }
+            )
+        return self._page("laesevejledning.html", base, arrangements=arrangements)
+
+    def open_data(self, aar: int) -> tuple[bytes, bytes]:
+        figs = [f for f in self.doc.figures if f.aar == aar]
+        figs.sort(key=lambda f: (self.ix.areas.index(f.omraade), f.kommunekode))
+        csv_bytes = ("\ufeff" + figures_to_csv(figs)).encode("utf-8")
+        doc = {
+            "beskrivelse": (
+                f"Omgørelsesprocenter {aar} pr. kommune og område, "
+                "Ankestyrelsens afgørelser i klagesager"
+            ),
+            "kilde": "Ankestyrelsen",
+            "extract_id": self.doc.extract_id,
+            "extract_file": self.doc.extract_file,
+            "received": self.doc.received,
+            "software_version": self.doc.software_version,
+            "lav_n_threshold": self.doc.lav_n_threshold,
+            "aar": aar,
+            "figures": [{k: getattr(f, k) for k in f.__dataclass_fields__} for f in figs],
+        }
+        return csv_bytes, json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+HTML = "text/html; charset=utf-8"
+SVG = "image/svg+xml; charset=utf-8"
+CSV = "text/csv; charset=utf-8"
+JSON = "application/json; charset=utf-8"
+
+
+def build_site(
+    doc: FiguresDoc,
+    *,
+    remarks: RemarkBook,
+    mapping: Mapping,
+    geometry: MapGeometry,
+    style: MapStyle,
+    site_url: str = "",
+    version: str | None = None,
+    published: str | None = None,
+) -> Site:
+    """Every file of the site for this figures document (versioned files and entry points)."""
+    version = version or version_for(doc)
+    published = published or datetime.now(UTC).isoformat(timespec="seconds")
+    r = _Renderer(
+        doc,
+        remarks=remarks,
+        mapping=mapping,
+        geometry=geometry,
+        style=style,
+        site_url=site_url,
+        version=version,
+        published=published,
+    )
+    vroot = f"{VERSION_PREFIX}{version}/"
+    files: list[SiteFile] = []
+    entries: list[SiteFile] = []
+
+    def both(path: str, render: Any, content_type: str) -> None:
+        """The page inside the version and as an entry point linking into it."""
+        depth = "../" * path.count("/")
+        files.append(SiteFile(path, render(depth), content_type))
+        entries.append(SiteFile(path, render(depth + vroot), content_type))
+
+    for name in STATIC_FILES:
+        files.append(SiteFile(f"static/{name}", _static(name), _type(name)))
+    for aar in r.ix.years:
+        both(f"{aar}/index.html", lambda b, aar=aar: r.year_page(aar, b), HTML)
+        for omraade in r.ix.areas:
+            both(
+                f"{aar}/kort/{omraade}.svg",
+                lambda b, aar=aar, o=omraade: r.snippet_svg(aar, o, b),
+                SVG,
+            )
+            both(
+                f"{aar}/kort/{omraade}.html",
+                lambda b, aar=aar, o=omraade: r.snippet_html(aar, o, b),
+                HTML,
+            )
+        csv_bytes, json_bytes = r.open_data(aar)
+        for path, body, ctype in (
+            (f"{aar}/data/omgoerelser-{aar}.csv", csv_bytes, CSV),
+            (f"{aar}/data/omgoerelser-{aar}.json", json_bytes, JSON),
+        ):
+            files.append(SiteFile(path, body, ctype))
+            entries.append(SiteFile(path, body, ctype))
+    for m in registry().municipalities:
+        both(municipality_path(m), lambda b, m=m: r.municipality_page(m, b), HTML)
+    both("laesevejledning.html", r.guide, HTML)
+    # The root start page is the latest year's, and goes last of all.
+    both("index.html", lambda b: r.year_page(r.latest, b), HTML)
+    links = {
+        "reading_guide": f"{vroot}laesevejledning.html",
+        "municipality_page": f"{vroot}kommune/{{kommunekode}}-{{slug}}.html",
+        "year_page": f"{vroot}{{aar}}/index.html",
+    }
+    return Site(version=version, files=tuple(files), entry_points=tuple(entries), links=links)
+
+
+def _type(name: str) -> str:
+    return {"css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8"}[
+        name.rsplit(".", 1)[1]
+    ]

@@ -1,0 +1,344 @@
+"""The whole chain on the local AWS, as `danmarkskort run` and `demo` show it: upload an
+extract, let the template's rules and the real handlers do their work, then copy what was
+published (results, site, mails, or the rejection report) into an output directory.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from danmarkskort import events
+from danmarkskort_tools.local.aws import LOCAL_SENDER, LocalAws
+from danmarkskort_tools.local.dispatcher import Dispatcher, Invocation, Notice
+from danmarkskort_tools.local.template import Stack, load_stack
+from danmarkskort.domain.municipalities import NATIONAL_CODE
+
+REPO = Path(__file__).resolve().parents[3]
+LOCAL_SITE_URL = "http://127.0.0.1:8000"
+OUTPUT_DIRS = ("results", "rejected", "site", "outbox")
+
+Progress = Callable[[str], None]
+
+
+def local_overrides(site_url: str) -> dict[str, str]:
+    """The only settings that differ from template.yaml locally: links point at `serve`, and
+    SES pacing (SEND_RATE, a deliberate sleep against the account's sending quota) is off."""
+    return {"SITE_URL": site_url, "SEND_RATE": "10000"}
+
+
+class ChainError(RuntimeError):
+    """The local chain cannot start (no template, no functions)."""
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The checkout holding template.yaml and functions/ (the package lives in shared/)."""
+    candidates = [start] if start else [REPO, Path.cwd(), *Path.cwd().parents]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "template.yaml").is_file():
+            return Path(candidate)
+    raise ChainError(
+        "template.yaml was not found: run danmarkskort from a checkout of the repository "
+        "(it needs template.yaml and functions/)"
+    )
+
+
+@dataclass
+class ChainResult:
+    """What happened, where it landed, and how long each step took."""
+
+    status: str  # published | rejected | failed | stopped
+    out: Path
+    extract_file: str
+    extract_id: str = ""
+    events: list[dict[str, Any]] = field(default_factory=list)
+    invocations: list[Invocation] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    paths: dict[str, Path] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    reason: str = ""
+    site_url: str = LOCAL_SITE_URL
+
+    @property
+    def exit_code(self) -> int:
+        return {"published": 0, "rejected": 2}.get(self.status, 1)
+
+    def of_type(self, detail_type: str) -> list[dict[str, Any]]:
+        return [e for e in self.events if e.get("detail-type") == detail_type]
+
+
+class _Clock:
+    def __init__(self, progress: Progress) -> None:
+        self.started = time.perf_counter()
+        self.progress = progress
+
+    def say(self, text: str) -> None:
+        self.progress(f"[{time.perf_counter() - self.started:6.2f}s] {text}")
+
+
+def _describe(inv: Invocation, produced: list[dict[str, Any]]) -> str:
+    name = inv.label
+    if not inv.ok:
+        return (
+            f"{inv.trigger} → {name}: FAILED after {inv.attempts} attempt(s) "
+            f"({inv.seconds:.2f}s): {inv.error}"
+        )
+    kinds: dict[str, int] = {}
+    for event in produced:
+        kind = event.get("detail-type", "?")
+        if kind == events.MUNICIPALITY_NOTIFIED and _is_notify_summary(event):
+            kind += " summary"  # the closing summary is not a 99th municipality
+        kinds[kind] = kinds.get(kind, 0) + 1
+    emitted = ", ".join(f"{n} × {k}" if n > 1 else k for k, n in kinds.items()) or "nothing"
+    return f"{inv.trigger} → {name} ({inv.seconds:.2f}s) → {emitted}"
+
+
+def _clear(out: Path) -> None:
+    """Remove the previous run's output so nothing stale is mistaken for this run's."""
+    for name in OUTPUT_DIRS:
+        target = out / name
+        if target.is_dir():
+            shutil.rmtree(target)
+
+
+def run_chain(
+    extract: Path,
+    *,
+    out: Path,
+    config: Path | None = None,
+    progress: Progress = print,
+    stack: Stack | None = None,
+    parameters: dict[str, str] | None = None,
+    site_url: str = LOCAL_SITE_URL,
+    key: str | None = None,
+) -> ChainResult:
+    """Upload `extract` to incoming/ on a fresh local AWS and follow the chain to its end."""
+    clock = _Clock(progress)
+    timings: dict[str, float] = {}
+    extract = Path(extract)
+    body = extract.read_bytes()
+    if stack is None:
+        root = find_root()
+        stack = load_stack(root, {"SenderAddress": LOCAL_SENDER, **(parameters or {})})
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    _clear(out)
+    (out / "logs").mkdir(exist_ok=True)
+    log_path = out / "logs" / "chain.log"
+    result = ChainResult(status="stopped", out=out, extract_file=extract.name, site_url=site_url)
+    result.paths["log"] = log_path
+
+    t = time.perf_counter()
+    with log_path.open("w", encoding="utf-8") as log, LocalAws(stack) as aws:
+        rules = stack.rules()
+        clock.say(
+            f"local AWS from template.yaml: buckets {aws.data_bucket}, {aws.site_bucket}; "
+            f"bus {aws.bus}; {len(rules)} rules with SQS stand-in targets"
+        )
+        timings["setup"] = time.perf_counter() - t
+        if config is not None:
+            keys = aws.upload_config(Path(config))
+            clock.say(f"config from {config}: {', '.join(keys) or 'no files'}")
+        observed: list[dict[str, Any]] = []
+
+        def on_invocation(inv: Invocation) -> None:
+            produced = aws.receive(aws.observer_url)
+            observed.extend(produced)
+            clock.say(_describe(inv, produced))
+
+        dispatcher = Dispatcher(
+            aws, log=log, overrides=local_overrides(site_url), on_invocation=on_invocation
+        )
+        t = time.perf_counter()
+        upload_key = key or f"incoming/{extract.name}"
+        aws.upload(upload_key, body)
+        clock.say(f"uploaded s3://{aws.data_bucket}/{upload_key} ({len(body) / 1024:,.0f} KiB)")
+        timings["upload"] = time.perf_counter() - t
+        t = time.perf_counter()
+        dispatcher.run()
+        timings["chain"] = time.perf_counter() - t
+        for inv in dispatcher.invocations:
+            timings[inv.function] = timings.get(inv.function, 0.0) + inv.seconds
+        observed.extend(aws.receive(aws.observer_url))
+        s3_events = aws.receive(aws.s3_observer_url)
+        result.events = observed
+        result.invocations = dispatcher.invocations
+        result.notices = dispatcher.notices
+        t = time.perf_counter()
+        _export(aws, result)
+        timings["export"] = time.perf_counter() - t
+        _conclude(result, s3_events, upload_key)
+    timings["total"] = time.perf_counter() - clock.started
+    result.timings = timings
+    return result
+
+
+def _export(aws: LocalAws, result: ChainResult) -> None:
+    out = result.out
+    for event in result.of_type(events.RATES_COMPUTED):
+        detail = event["detail"]
+        result.extract_id = detail["extract_id"]
+        target = out / "results"
+        for key in detail.get("keys", {}).values():
+            target.mkdir(parents=True, exist_ok=True)
+            (target / key.rsplit("/", 1)[-1]).write_bytes(aws.get(aws.data_bucket, key))
+        result.paths["results"] = target
+        csv_path = target / "figures.csv"
+        if csv_path.is_file():
+            lines = csv_path.read_text(encoding="utf-8").splitlines()
+            result.counts["figures"] = max(0, len(lines) - 1)
+    for event in result.of_type(events.EXTRACT_REJECTED):
+        detail = event["detail"]
+        result.extract_id = detail["extract_id"]
+        target = out / "rejected"
+        target.mkdir(parents=True, exist_ok=True)
+        for name in ("report_txt", "report_json"):
+            key = detail.get("keys", {}).get(name)
+            if key:
+                (target / key.rsplit("/", 1)[-1]).write_bytes(aws.get(aws.data_bucket, key))
+        result.paths["rejected"] = target
+    site_keys = aws.keys(aws.site_bucket)
+    if site_keys:
+        target = out / "site"
+        aws.download(aws.site_bucket, "", target)
+        result.paths["site"] = target
+        result.counts["site_files"] = len(site_keys)
+        result.counts["pages"] = sum(1 for k in site_keys if k.endswith(".html"))
+    if result.extract_id:
+        prefix = f"notifications/{result.extract_id}/"
+        mails = [k for k in aws.keys(aws.data_bucket, prefix) if k.endswith(".eml")]
+        if mails:
+            target = out / "outbox"
+            target.mkdir(parents=True, exist_ok=True)
+            for key in mails:
+                (target / key.rsplit("/", 1)[-1]).write_bytes(aws.get(aws.data_bucket, key))
+            result.paths["outbox"] = target
+        result.counts["mails"] = len(mails)
+
+
+def _report_lines(path: Path, severity: str) -> list[str]:
+    if not path.is_file():
+        return []
+    report = json.loads(path.read_text(encoding="utf-8"))
+    return [
+        f"{item.get('title', item.get('code'))}: {item.get('count')}"
+        for item in report.get("summary", [])
+        if item.get("severity") == severity
+    ]
+
+
+def _conclude(result: ChainResult, s3_events: list[dict[str, Any]], key: str) -> None:
+    failed = [inv for inv in result.invocations if not inv.ok]
+    result.counts["events"] = len(result.events)
+    result.counts["notified"] = sum(
+        1 for e in result.of_type(events.MUNICIPALITY_NOTIFIED) if not _is_notify_summary(e)
+    )
+    if result.paths.get("results"):
+        result.warnings = _report_lines(result.paths["results"] / "validation.json", "advarsel")
+    if result.paths.get("rejected"):
+        result.problems = _report_lines(result.paths["rejected"] / "report.json", "fejl")
+    if failed:
+        result.status = "failed"
+        result.reason = "; ".join(f"{inv.function}: {inv.error}" for inv in failed)
+    elif result.of_type(events.EXTRACT_REJECTED):
+        result.status = "rejected"
+    elif result.of_type(events.SITE_PUBLISHED) and _notify_done(result):
+        result.status = "published"
+    elif not result.invocations:
+        seen = [e for e in s3_events if e.get("detail", {}).get("object", {}).get("key") == key]
+        result.reason = (
+            "S3 emitted 'Object Created' for the upload, but no rule of template.yaml matched it"
+            if seen
+            else "S3 emitted no event for the upload (is EventBridge enabled on the data bucket?)"
+        )
+    else:
+        last = result.invocations[-1]
+        result.reason = (
+            f"the chain stopped after {last.function} ({last.trigger}): no rule of "
+            "template.yaml routed what it emitted"
+        )
+
+
+def _is_notify_summary(event: dict[str, Any]) -> bool:
+    return event.get("detail", {}).get("kommunekode") == NATIONAL_CODE
+
+
+def _notify_done(result: ChainResult) -> bool:
+    return any(_is_notify_summary(e) for e in result.of_type(events.MUNICIPALITY_NOTIFIED))
+
+
+def summary(result: ChainResult) -> str:
+    """The closing lines: what happened and which paths to open."""
+    lines = ["", f"Extract: {result.extract_file}"]
+    if result.extract_id:
+        lines.append(f"Extract id: {result.extract_id}")
+    years = sorted({y for e in result.of_type(events.RATES_COMPUTED) for y in e["detail"]["years"]})
+    if result.status == "published":
+        lines.append(f"Published: years {', '.join(map(str, years))}")
+    elif result.status == "rejected":
+        problems = sum(
+            e["detail"].get("problems", 0) for e in result.of_type(events.EXTRACT_REJECTED)
+        )
+        lines.append(f"REJECTED: {problems} problem(s); nothing was published")
+        lines += [f"  - {p}" for p in result.problems]
+        saved = result.paths.get("rejected")
+        where = f"below and in {saved / 'report.txt'}" if saved else "below"
+        lines.append(
+            f"What to do: correct the rows named in the report ({where}), check the corrected "
+            "file with `danmarkskort validate <file>` until it says «godkendt», and run again."
+        )
+    elif result.status == "failed":
+        lines.append(f"FAILED: {result.reason}")
+    else:
+        lines.append(f"STOPPED: {result.reason}")
+    if "figures" in result.counts:
+        lines.append(
+            f"Figures: {result.counts['figures']} records (year × area × municipality, "
+            "plus the whole country)"
+        )
+    if result.warnings:
+        kinds = "kind" if len(result.warnings) == 1 else "kinds"
+        lines.append(f"Warnings ({len(result.warnings)} {kinds}):")
+        lines += [f"  - {w}" for w in result.warnings]
+    counts = result.counts
+    if "pages" in counts:
+        lines.append(f"Site: {counts['pages']} pages, {counts['site_files']} files")
+    if counts.get("mails") or counts.get("notified"):
+        lines.append(
+            f"Mails: {counts.get('mails', 0)} written, "
+            f"{counts.get('notified', 0)} municipalities notified"
+        )
+    for notice in result.notices:
+        lines.append(
+            f"Notice on {notice.target} (rule {notice.rule}): {notice.event.get('detail-type')}"
+        )
+    lines.append("")
+    labels = {
+        "results": "figures",
+        "rejected": "rejection report",
+        "site": "site",
+        "outbox": "mails",
+        "log": "function logs",
+    }
+    for name, label in labels.items():
+        if name in result.paths:
+            path = result.paths[name]
+            if name == "site" and (path / "index.html").is_file():
+                path = path / "index.html"
+            lines.append(f"  {label:<40} {path}")
+    if "site" in result.paths:
+        lines.append(
+            f"Browse the site: danmarkskort serve {result.out}  →  {result.site_url}/ "
+            "(the mails link there too)"
+        )
+    timing = ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items())
+    lines.append(f"Timings: {timing}")
+    return "\n".join(lines)

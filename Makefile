@@ -38,6 +38,7 @@ bench: venv
 	$(PY) bench/render.py
 	$(PY) bench/notify.py
 	$(PY) bench/chain.py
+	$(PY) bench/cold_start.py
 
 # aws-sam-cli pins its own boto3/cfn-lint/pydantic; it gets a virtualenv of its own so that
 # `make test` never depends on it. `sam build` needs python3.13 on PATH (no Docker needed).
@@ -50,8 +51,11 @@ $(SAM):
 	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
 	$(SAM_VENV)/bin/pip install --quiet 'aws-sam-cli>=1.140'
 
+# After sam build: hash-based bytecode for every function and the layer (compileall
+# --invalidation-mode unchecked-hash; see bench/lambda_package.py), then size and contents.
 build: venv $(SAM)
 	PATH="$(dir $(PY313)):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM) build
+	$(PY313) bench/lambda_package.py compile .aws-sam/build
 	$(PY) bench/check_build_size.py .aws-sam/build
 
 clean:

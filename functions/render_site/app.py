@@ -4,36 +4,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from danmarkskort.adapters.eventbridge import EventBus
 from danmarkskort.adapters.idempotency import once_per_extract
 from danmarkskort.adapters.s3 import Bucket
+from danmarkskort.events import RatesComputedEvent, parse_event
+from danmarkskort.observability import observability
 from danmarkskort.render.job import RenderJob
 from danmarkskort.settings import load_settings
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
+obs = observability()
 
 
-@logger.inject_lambda_context  # logs the event when POWERTOOLS_LOGGER_LOG_EVENT is true
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@obs.handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    computed = parse_event(event, RatesComputedEvent).detail
+    obs.correlate(computed.extract_id)
     settings = load_settings().need("data_bucket", "site_bucket", "event_bus", "state_table")
-    detail = EventBridgeEvent(event).detail
-    logger.set_correlation_id(str(detail.get("extract_id", "")))
     job = RenderJob(
         data=Bucket(settings.data_bucket),
         site=Bucket(settings.site_bucket),
         bus=EventBus(settings.event_bus),
         site_url=settings.site_url,
+        once=once_per_extract(settings.state_table, context, data_keyword="detail"),
     )
-    run = once_per_extract(settings.state_table, context, data_keyword="detail")(job.run)
-    result = run(detail=detail)
-    logger.info("site published", extra={"version": result["version"], "files": result["files"]})
-    metrics.add_metric(name="SiteFiles", unit=MetricUnit.Count, value=result["files"])
+    result = job.run(computed)
+    obs.logger.info(
+        "site published", extra={"version": result["version"], "files": result["files"]}
+    )
+    obs.count("SiteFiles", result["files"])
     return result

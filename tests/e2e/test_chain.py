@@ -14,12 +14,12 @@ import json
 from pathlib import Path
 
 import pytest
+from danmarkskort.domain.municipalities import registry
 from danmarkskort_tools.cli import main
 from danmarkskort_tools.generator import write_extract
 from danmarkskort_tools.local import Dispatcher, LocalAws, load_stack, run_chain, summary
 from danmarkskort_tools.local.aws import LOCAL_SENDER
 from danmarkskort_tools.local.chain import local_overrides
-from danmarkskort.domain.municipalities import registry
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 

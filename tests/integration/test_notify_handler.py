@@ -8,7 +8,6 @@ import email
 import io
 import json
 import re
-import time
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -20,15 +19,17 @@ from botocore.exceptions import ClientError
 from danmarkskort.adapters import ledger as ledger_module
 from danmarkskort.adapters import ses as ses_module
 from danmarkskort.config.sources import ConfigError
-from danmarkskort.mail import notify as notify_module
-from danmarkskort.mail.errors import SenderNotVerified
+from danmarkskort.domain.municipalities import registry
+from danmarkskort.events import EventError
 from danmarkskort.mail.notify import NotificationsIncomplete
 from danmarkskort.mail.outbox import export_outbox
-from danmarkskort.domain.municipalities import registry
+from danmarkskort.ports import SenderNotVerified
+from danmarkskort.render.manifest import ManifestError
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from tests.conftest import DATA_BUCKET, REGION, SENDER
+from tests.clock import FakeClock
+from tests.conftest import DATA_BUCKET, REGION, SENDER, SITE_BUCKET
 from tests.figures_support import MAIL_EXTRACT_ID as EXTRACT_ID
 from tests.figures_support import mail_doc as build_doc
 from tests.handlers import lambda_context, load_app
@@ -36,6 +37,12 @@ from tests.handlers import lambda_context, load_app
 REPO = Path(__file__).resolve().parents[2]
 FIGURES_KEY = f"results/{EXTRACT_ID}/figures.json"
 SITE_URL = "https://kort.example.invalid"
+VERSION = EXTRACT_ID[:16]
+LINKS = {
+    "reading_guide": "v/abc/laesevejledning.html",
+    "municipality_page": "v/abc/kommune/{kommunekode}-{slug}.html",
+    "year_page": "v/abc/{aar}/index.html",
+}
 
 
 def site_published() -> dict[str, Any]:
@@ -43,33 +50,46 @@ def site_published() -> dict[str, Any]:
     event["detail"].update(
         {
             "extract_id": EXTRACT_ID,
+            "bucket": SITE_BUCKET,
             "data_bucket": DATA_BUCKET,
             "figures_key": FIGURES_KEY,
+            "version": VERSION,
             "site_url": SITE_URL,
-            "links": {
-                "reading_guide": "v/abc/laesevejledning.html",
-                "municipality_page": "v/abc/kommune/{kommunekode}-{slug}.html",
-                "year_page": "v/abc/{aar}/index.html",
-            },
+            "links": LINKS,
         }
     )
     return event
 
 
+def put_manifest(aws, **changes: Any) -> None:
+    """What render_site writes for the version: notify takes its links from here."""
+    manifest = {
+        "extract_id": EXTRACT_ID,
+        "version": VERSION,
+        "figures_key": FIGURES_KEY,
+        "links": LINKS,
+        **changes,
+    }
+    key = f"v/{VERSION}/manifest.json"
+    aws.s3.put_object(Bucket=SITE_BUCKET, Key=key, Body=json.dumps(manifest).encode())
+
+
 @pytest.fixture
 def notify(aws, monkeypatch):
-    """Figures in the data bucket; returns a function invoking the handler once."""
+    """Figures in the data bucket, the version's manifest in the site bucket; returns a
+    function invoking the handler once (its clock, a FakeClock, as invoke.clock)."""
+    monkeypatch.setenv("SITE_URL", SITE_URL)
     app = load_app("notify_municipalities")
+    app.clock = FakeClock()
     aws.s3.put_object(Bucket=DATA_BUCKET, Key=FIGURES_KEY, Body=build_doc().to_json().encode())
-    sleeps: list[float] = []
-    monkeypatch.setattr(ses_module, "_sleep", sleeps.append)
+    put_manifest(aws)
 
     def invoke(event: dict[str, Any] | None = None, context: Any = None):
         return app.handler(
             event or site_published(), context or lambda_context("notify_municipalities")
         )
 
-    invoke.sleeps = sleeps  # type: ignore[attr-defined]
+    invoke.clock = app.clock  # type: ignore[attr-defined]
     return invoke
 
 
@@ -233,7 +253,7 @@ def test_throttling_every_third_call_still_gives_98_without_duplicates(aws, noti
     assert len(sent()) == 98 and all(len(v) == 1 for v in mails.values())
     assert summary["sent"] == 98
     assert made[0].calls > 98  # the throttled calls were retried
-    backoffs = [s for s in notify.sleeps if s > 0.01]  # pacing at 1000/s sleeps ~1 ms
+    backoffs = [s for s in notify.clock.sleeps if s > 0.01]  # pacing at 1000/s sleeps ~1 ms
     assert backoffs, "throttling must back off"
 
 
@@ -258,14 +278,9 @@ def test_a_crash_after_40_then_reruns_give_98_in_all(aws, notify, monkeypatch):
     assert len(sent()) == 97
     assert len(info.value.summary["busy"]) == 1
     # The next retry has its full time: it waits the lease out and sends the 41st.
-    now = [time.time()]
-    waited: list[float] = []
-    monkeypatch.setattr(ledger_module, "_now", lambda: now[0])
-    monkeypatch.setattr(notify_module, "_clock", lambda: now[0])
-    monkeypatch.setattr(
-        notify_module, "_sleep", lambda s: (waited.append(s), now.__setitem__(0, now[0] + s))
-    )
+    notify.clock.sleeps.clear()
     summary = notify()
+    waited = [s for s in notify.clock.sleeps if s > 1]
     mails = by_code(sent())
     assert len(sent()) == 98 and len(mails) == 98
     assert all(len(v) == 1 for v in mails.values())
@@ -343,7 +358,7 @@ def test_header_injection_in_recipients_is_refused_before_sending(aws, notify, f
         Bucket=DATA_BUCKET, Key="config/recipients.json", Body=json.dumps(table).encode()
     )
     with pytest.raises(
-        ConfigError, match=rf"recipients.json: recipients\['155'\]\[0\] field '{field}'"
+        ConfigError, match=rf"recipients\.json: recipients\['155'\]\[0\]\.{field}: "
     ):
         notify()
     assert sent() == []
@@ -359,7 +374,7 @@ def test_header_injection_in_reply_to_and_subject_is_refused(aws, notify, monkey
     )
     texts["emne"] = "Tal {aar}\nBcc: victim@example.invalid"
     aws.s3.put_object(Bucket=DATA_BUCKET, Key="config/mail.json", Body=json.dumps(texts).encode())
-    with pytest.raises(ConfigError, match=re.escape("mail.json: field 'emne'")):
+    with pytest.raises(ConfigError, match=re.escape("mail.json: emne: ")):
         notify()
     assert sent() == []
 
@@ -384,9 +399,55 @@ def test_dry_run_composes_and_records_without_sending(aws, notify, monkeypatch):
     assert len(sent()) == 98
 
 
-def test_an_event_without_links_is_refused(aws, notify):
+def test_a_forged_event_cannot_choose_where_the_mails_link(aws, notify):
     event = copy.deepcopy(site_published())
-    del event["detail"]["links"]
-    with pytest.raises(ValueError, match="links"):
+    event["detail"]["site_url"] = "https://evil.example.invalid"
+    event["detail"]["links"] = {k: "https://evil.example.invalid/x" for k in LINKS}
+    notify(event)
+    for message in sent():
+        html = parsed(message).get_body(("html",)).get_content()
+        assert "evil" not in html and f"{SITE_URL}/v/abc/" in html
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error", "says"),
+    [
+        ("data_bucket", "someone-elses-bucket", EventError, "someone-elses-bucket"),
+        ("bucket", "someone-elses-site", EventError, "someone-elses-site"),
+        ("version", "0123456789abcdef", ManifestError, "was never published"),
+        ("version", "../../etc", EventError, "detail.version"),
+        ("extract_id", "not-a-hash", EventError, "detail.extract_id"),
+        ("years", "2024", EventError, "detail.years"),
+    ],
+)
+def test_a_malformed_or_foreign_event_is_refused_naming_the_field(
+    aws, notify, field, value, error, says
+):
+    event = copy.deepcopy(site_published())
+    event["detail"][field] = value
+    with pytest.raises(error, match=re.escape(says)):
         notify(event)
     assert sent() == []
+
+
+@pytest.mark.parametrize("missing", ["extract_id", "version", "bucket", "keys"])
+def test_an_event_missing_a_field_names_it(aws, notify, missing):
+    event = copy.deepcopy(site_published())
+    del event["detail"][missing]
+    with pytest.raises(EventError, match=rf"detail\.{missing}: Field required"):
+        notify(event)
+    assert sent() == []
+
+
+def test_a_manifest_of_another_extract_is_refused(aws, notify):
+    put_manifest(aws, extract_id="f" * 64)
+    with pytest.raises(ManifestError, match="refused"):
+        notify()
+    assert sent() == []
+
+
+def test_an_event_of_another_type_is_refused(aws, notify):
+    event = copy.deepcopy(site_published())
+    event["detail-type"] = "RatesComputed"
+    with pytest.raises(EventError, match="detail-type"):
+        notify(event)

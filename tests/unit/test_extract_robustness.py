@@ -12,9 +12,10 @@ import io
 import json
 
 import pytest
-from danmarkskort.compute import evaluate as compute, extract
-from danmarkskort_tools.cli import main
+from danmarkskort.compute import evaluate as compute
+from danmarkskort.compute import extract
 from danmarkskort.compute.evaluate import evaluate
+from danmarkskort_tools.cli import main
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook

@@ -13,10 +13,10 @@ from importlib import resources
 
 import numpy as np
 import pytest
-from danmarkskort_tools import generator as g
 from danmarkskort.domain.areas import default_mapping
 from danmarkskort.domain.municipalities import registry
 from danmarkskort.domain.provisions import parse_paragraph
+from danmarkskort_tools import generator as g
 from openpyxl import load_workbook
 
 YEARS = (2022, 2023, 2024)

@@ -11,9 +11,9 @@ import zipfile
 import openpyxl
 import pytest
 from danmarkskort.domain.areas import default_mapping
+from danmarkskort.domain.municipalities import registry
 from danmarkskort.mail import attachments as att
 from danmarkskort.mail import xlsx
-from danmarkskort.domain.municipalities import registry
 
 from tests.figures_support import INJECTION
 from tests.figures_support import mail_doc as build_doc

@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 from email import policy
 
 import pytest
-from danmarkskort.domain.areas import load_mapping
 from danmarkskort.config.sources import ConfigError, layered
+from danmarkskort.domain.areas import load_mapping
+from danmarkskort.domain.municipalities import registry
+from danmarkskort.domain.remarks import load_remark_book
 from danmarkskort.mail.compose import (
     ComposedMail,
     Context,
@@ -21,8 +23,6 @@ from danmarkskort.mail.compose import (
     compose_all,
 )
 from danmarkskort.mail.texts import load_mail_texts
-from danmarkskort.domain.municipalities import registry
-from danmarkskort.domain.remarks import load_remark_book
 
 from tests.figures_support import mail_doc as build_doc
 

@@ -8,16 +8,19 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
-from danmarkskort.adapters.ledger import Claim, Entry
 from danmarkskort.adapters.ses import SesSender
 from danmarkskort.mail.compose import ComposedMail, NoRecipient
-from danmarkskort.mail.errors import (
+from danmarkskort.mail.notify import NotificationsIncomplete, Run
+from danmarkskort.ports import (
+    Claim,
+    LedgerEntry,
     PermanentSendError,
     SenderNotVerified,
     SendingBlocked,
     TransientSendError,
 )
-from danmarkskort.mail.notify import NotificationsIncomplete, Run
+
+from tests.clock import FakeClock
 
 # --- doubles --------------------------------------------------------------------------------
 
@@ -32,12 +35,12 @@ class FakeLedger:
     released: list[str] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
 
-    def claim(self, extract_id: str, code: str) -> Claim | Entry:
+    def claim(self, extract_id: str, code: str) -> Claim | LedgerEntry:
         status = self.state.get(code)
         if status in (None, "dry_run", "failed"):
             self.state[code] = "sending"
             return Claim(extract_id, code, "tok", 1)
-        return Entry(code, status, message_id="old", announced=True)
+        return LedgerEntry(code, status, message_id="old", announced=True)
 
     def mark_sent(self, claim, message_id, recipients):
         self.state[claim.kommunekode] = "sent"
@@ -88,6 +91,7 @@ def run(ledger=None, sender=None, **kwargs) -> tuple[Run, list[dict]]:
         sender=sender if sender is not None else FakeSender(),
         outbox=kwargs.pop("outbox", FakeOutbox()),
         announce=announced.append,
+        clock=kwargs.pop("clock", FakeClock()),
         **kwargs,
     )
     return r, announced
@@ -220,22 +224,9 @@ class ScriptedClient:
         return answer
 
 
-class Clock:
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-def sender(client, rate=14.0, **kwargs) -> tuple[SesSender, Clock]:
-    clock = Clock()
-    return SesSender(rate, client, sleep=clock.sleep, clock=clock, **kwargs), clock
+def sender(client, rate=14.0, **kwargs) -> tuple[SesSender, FakeClock]:
+    clock = FakeClock()
+    return SesSender(rate, client, clock=clock, **kwargs), clock
 
 
 def send(s: SesSender, deadline=None) -> str:
@@ -274,7 +265,7 @@ def test_send_rate_paces_the_calls():
     s, clock = sender(client, rate=1.0)
     for _ in range(5):
         send(s)
-    assert clock.now == pytest.approx(4.0)  # 5 calls at 1/s: 4 s between first and last
+    assert clock.monotonic() == pytest.approx(4.0)  # 5 calls at 1/s: 4 s between first and last
 
 
 def test_permanent_and_account_errors_are_not_retried():

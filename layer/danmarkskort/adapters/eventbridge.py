@@ -1,4 +1,4 @@
-"""The project's EventBridge bus: how one function announces its result to the next."""
+"""The project's EventBridge bus (ports.EventPublisher): how one function announces its result."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
-
-from danmarkskort.events import SOURCE
+from danmarkskort.events import SOURCE, EventDetail
 
 
 class PublishError(RuntimeError):
@@ -22,17 +20,20 @@ class EventBus:
 
     def __post_init__(self) -> None:
         if self.client is None:
+            import boto3  # on first use: importing boto3 costs more than the rest of the handler
+
             self.client = boto3.client("events")
 
-    def emit(self, detail_type: str, detail: dict[str, Any]) -> str:
+    def emit(self, detail: EventDetail) -> str:
+        detail_type = detail.DETAIL_TYPE
         entry = {
             "Source": SOURCE,
             "DetailType": detail_type,
-            "Detail": json.dumps(detail, ensure_ascii=False),
+            "Detail": json.dumps(detail.to_detail(), ensure_ascii=False),
             "EventBusName": self.name,
         }
         response = self.client.put_events(Entries=[entry])
         result = response["Entries"][0]
         if response.get("FailedEntryCount") or "EventId" not in result:
             raise PublishError(f"{detail_type} was not accepted by bus {self.name}: {result}")
-        return result["EventId"]
+        return str(result["EventId"])

@@ -1,32 +1,42 @@
-"""Once per extract: Powertools idempotency on the state table, as compute and render use it."""
+"""Once per extract (ports.Once): Powertools idempotency on the state table.
+
+compute_rates and render_site wrap their work in it the same way; notify_municipalities has
+its own per-mail ledger instead (adapters/ledger.py), since it must resume half-done runs.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-
-F = TypeVar("F", bound=Callable[..., Any])
+from danmarkskort.ports import Job, Once
 
 # Results stay published; remembering that they were made outlives a year (Powertools'
 # default of one hour would let a re-upload of last year's file publish it again).
 REMEMBER_SECONDS = 400 * 24 * 3600
 
 
-def once_per_extract(table: str, context: Any, *, data_keyword: str) -> Callable[[F], F]:
-    """Decorator: the wrapped function runs once per `extract_id` in its `data_keyword` dict;
-    a repeat returns the stored result, and a failure leaves no record, so a retry redoes it."""
+def once_per_extract(table: str, context: Any, *, data_keyword: str) -> Once:
+    """Decorator: the wrapped step runs once per `extract_id` in its `data_keyword` dict; a
+    repeat returns the stored result, and a failure leaves no record, so a retry redoes it."""
+    # Imported here: the persistence layer imports boto3, which costs more than the rest of
+    # the handler's import (see bench/cold_start.py).
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
     config = IdempotencyConfig(
         event_key_jmespath="extract_id", expires_after_seconds=REMEMBER_SECONDS
     )
     config.register_lambda_context(context)
-    return idempotent_function(
-        data_keyword_argument=data_keyword,
-        persistence_store=DynamoDBPersistenceLayer(table_name=table),
-        config=config,
-    )
+
+    def once(step: Job) -> Job:
+        wrapped: Job = idempotent_function(
+            data_keyword_argument=data_keyword,
+            persistence_store=DynamoDBPersistenceLayer(table_name=table),
+            config=config,
+        )(step)
+        return wrapped
+
+    return once

@@ -20,14 +20,14 @@ retried.
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
+
+from danmarkskort.clock import SystemClock
+from danmarkskort.ports import Claim, Clock, LedgerEntry
 
 PREFIX = "notify"
 SENDING, SENT, FAILED, DRY_RUN = "sending", "sent", "failed", "dry_run"
@@ -38,50 +38,26 @@ LEASE_SECONDS = 300
 KEEP_SECONDS = 400 * 24 * 3600
 
 
-@dataclass(frozen=True)
-class Entry:
-    """What the ledger knows about one municipality's mail."""
-
-    kommunekode: str
-    status: str
-    message_id: str = ""
-    error: str = ""
-    recipients: tuple[str, ...] = ()
-    announced: bool = False
-    attempts: int = 0
-    lease_until: float = 0.0
-
-
-@dataclass(frozen=True)
-class Claim:
-    """This invocation owns the mail until it marks or releases it."""
-
-    extract_id: str
-    kommunekode: str
-    token: str
-    attempts: int
-
-
 @dataclass
 class Ledger:
     table: str
     client: Any = None
     lease_seconds: float = LEASE_SECONDS
-    clock: Callable[[], float] | None = None  # default: _now (tests move it forward)
+    clock: Clock = field(default_factory=SystemClock)  # the leases' time (tests move it)
 
     def __post_init__(self) -> None:
         if self.client is None:
+            import boto3  # on first use: importing boto3 costs more than the rest of the handler
+
             self.client = boto3.client("dynamodb")
-        if self.clock is None:
-            self.clock = lambda: _now()
 
     @staticmethod
     def key(extract_id: str, kommunekode: str) -> dict[str, Any]:
         return {"id": {"S": f"{PREFIX}#{extract_id}#{kommunekode}"}}
 
-    def claim(self, extract_id: str, kommunekode: str) -> Claim | Entry:
+    def claim(self, extract_id: str, kommunekode: str) -> Claim | LedgerEntry:
         """Own the mail (Claim), or learn who has it and in which state (Entry)."""
-        now = self.clock()
+        now = self.clock.time()
         token = uuid.uuid4().hex
         try:
             response = self.client.update_item(
@@ -189,7 +165,7 @@ class Ledger:
                 ExpressionAttributeValues={
                     ":status": {"S": status},
                     ":f": {"BOOL": False},
-                    ":now": {"N": repr(self.clock())},
+                    ":now": {"N": repr(self.clock.time())},
                     ":sending": {"S": SENDING},
                     ":tok": {"S": claim.token},
                     **values,
@@ -211,10 +187,6 @@ class Ledger:
         return response.get("Item", {})
 
 
-def _now() -> float:
-    return time.time()
-
-
 class LostClaim(RuntimeError):
     """Another invocation took this claim over; our outcome is not recorded."""
 
@@ -223,11 +195,11 @@ def _string_list(values: tuple[str, ...]) -> dict[str, Any]:
     return {"L": [{"S": v} for v in values]}
 
 
-def _entry(kommunekode: str, item: dict[str, Any]) -> Entry:
+def _entry(kommunekode: str, item: dict[str, Any]) -> LedgerEntry:
     if not item:
         # Deleted between our write and our read (a release): treat as free next time.
-        return Entry(kommunekode, status="")
-    return Entry(
+        return LedgerEntry(kommunekode, status="")
+    return LedgerEntry(
         kommunekode=kommunekode,
         status=item.get("status", {}).get("S", ""),
         message_id=item.get("message_id", {}).get("S", ""),

@@ -1,12 +1,13 @@
-"""S3 as the pipeline uses it: bytes in, bytes out, every object with an explicit Content-Type."""
+"""S3 as the pipeline uses it (ports.BlobStore): bytes in, bytes out, every object with an
+explicit Content-Type."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
-import boto3
 from botocore.exceptions import ClientError
 
 TEXT_TYPES = {
@@ -39,6 +40,8 @@ class Bucket:
 
     def __post_init__(self) -> None:
         if self.client is None:
+            import boto3  # on first use: importing boto3 costs more than the rest of the handler
+
             self.client = boto3.client("s3")
 
     def get(self, key: str) -> bytes:
@@ -51,6 +54,14 @@ class Bucket:
             if exc.response["Error"]["Code"] in {"NoSuchKey", "404"}:
                 return None
             raise
+
+    def sha256(self, key: str) -> str:
+        """The object's SHA-256, streamed: an extract over the size limit never sits in memory."""
+        body = self.client.get_object(Bucket=self.name, Key=key)["Body"]
+        digest = hashlib.sha256()
+        for chunk in body.iter_chunks(8 * 1024 * 1024):
+            digest.update(chunk)
+        return digest.hexdigest()
 
     def size(self, key: str) -> int:
         return int(self.client.head_object(Bucket=self.name, Key=key)["ContentLength"])

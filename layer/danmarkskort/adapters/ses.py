@@ -15,30 +15,19 @@ silently re-sent, and the retries here are counted and paced.
 from __future__ import annotations
 
 import random
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError
 
-from danmarkskort.mail.errors import (
+from danmarkskort.clock import SystemClock
+from danmarkskort.ports import (
+    Clock,
     PermanentSendError,
     SenderNotVerified,
     SendingBlocked,
     TransientSendError,
 )
-
-__all__ = [
-    "PermanentSendError",
-    "SenderNotVerified",
-    "SendingBlocked",
-    "SesSender",
-    "TransientSendError",
-    "ses_client",
-]
 
 THROTTLING = frozenset(
     {"TooManyRequestsException", "Throttling", "ThrottlingException", "RequestThrottled"}
@@ -49,12 +38,11 @@ ACCOUNT_BLOCKED = frozenset(
 )
 
 
-def _sleep(seconds: float) -> None:
-    time.sleep(seconds)
-
-
 def ses_client() -> Any:
     """The sesv2 client; tests replace this function to put a wrapper around the client."""
+    import boto3  # on first use: importing boto3 costs more than the rest of the handler
+    from botocore.config import Config
+
     return boto3.client(
         "sesv2",
         config=Config(
@@ -72,8 +60,7 @@ class SesSender:
     max_attempts: int = 8
     backoff_base: float = 0.25  # seconds; doubled per attempt, with full jitter
     backoff_cap: float = 20.0
-    sleep: Callable[[float], None] | None = None  # default: _sleep (tests replace it)
-    clock: Callable[[], float] = time.monotonic
+    clock: Clock = field(default_factory=SystemClock)  # pacing and backoff (tests move it)
     throttled: int = field(default=0, init=False)  # retries because of throttling
     _next_slot: float = field(default=0.0, init=False)
 
@@ -82,8 +69,6 @@ class SesSender:
             raise ValueError(f"send rate must be positive, not {self.send_rate}")
         if self.client is None:
             self.client = ses_client()
-        if self.sleep is None:
-            self.sleep = lambda seconds: _sleep(seconds)
 
     def check_identity(self, address: str) -> None:
         """Fail loudly before the first mail unless the address (or its domain) is verified."""
@@ -150,18 +135,18 @@ class SesSender:
             if attempt == self.max_attempts:
                 break
             delay = random.uniform(0, min(self.backoff_cap, self.backoff_base * 2**attempt))  # noqa: S311
-            if deadline is not None and self.clock() + delay >= deadline:
+            if deadline is not None and self.clock.monotonic() + delay >= deadline:
                 raise TransientSendError(f"{reason}; no time left to retry before the deadline")
-            self.sleep(delay)  # type: ignore[misc]
+            self.clock.sleep(delay)
         raise TransientSendError(f"{reason} after {self.max_attempts} attempts")
 
     def _pace(self, deadline: float | None) -> None:
         """Keep at most ``send_rate`` calls per second (attempts count, retries included)."""
-        now = self.clock()
+        now = self.clock.monotonic()
         wait = self._next_slot - now
         if wait > 0:
             if deadline is not None and now + wait >= deadline:
                 raise TransientSendError("no time left before the deadline")
-            self.sleep(wait)  # type: ignore[misc]
+            self.clock.sleep(wait)
             now += wait
         self._next_slot = now + 1.0 / self.send_rate

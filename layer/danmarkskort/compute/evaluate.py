@@ -10,13 +10,13 @@ import hashlib
 import logging
 from dataclasses import dataclass
 
-from danmarkskort.domain.areas import Mapping, load_mapping
-from danmarkskort.config.sources import ConfigSource, layered
 from danmarkskort.compute.extract import SHAPE_NAMES, read_extract
-from danmarkskort.domain.figures import FiguresDoc, figures_to_csv, new_doc
 from danmarkskort.compute.rates import compute_figures, provision_records
 from danmarkskort.compute.report import Report
 from danmarkskort.compute.validation import validate
+from danmarkskort.config.sources import ConfigSource, layered
+from danmarkskort.domain.areas import Mapping, load_mapping
+from danmarkskort.domain.figures import FiguresDoc, figures_to_csv, new_doc
 
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 logger = logging.getLogger(__name__)

@@ -1,24 +1,22 @@
 """One uploaded extract through compute: archive, evaluate once, publish figures or a report.
 
 The edge around `compute.evaluate`: it owns the S3 keys and the order of writes, and is
-handed its adapters (bucket, bus, idempotency wrapper) so tests and the local chain can
-drive it with moto.
+handed its ports (blob store, event publisher, once-per-extract) so tests and the local
+chain can drive it with moto.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import posixpath
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from danmarkskort import events
-from danmarkskort.adapters.eventbridge import EventBus
-from danmarkskort.adapters.s3 import Bucket
 from danmarkskort.compute.evaluate import Evaluation, evaluate, extract_id, too_large_report
 from danmarkskort.config.sources import BucketSource, layered
+from danmarkskort.events import ExtractRejected, ObjectCreatedEvent, RatesComputed
+from danmarkskort.ports import BlobStore, EventPublisher, Once, always
 
 INCOMING_PREFIX = "incoming/"
 ARCHIVE = "extracts/{id}/{name}"
@@ -45,27 +43,11 @@ class NotAnExtract(ValueError):
     """The event points outside incoming/: never processed (it would be recursion)."""
 
 
-def upload_from_event(detail: dict[str, Any], time: str | None) -> Upload:
-    events.require(detail, "bucket", "object", detail_type="Object Created")
-    bucket = (detail.get("bucket") or {}).get("name")
-    key = (detail.get("object") or {}).get("key")
-    if not bucket or not key:
-        raise events.EventError(f"Object Created event lacks bucket.name or object.key: {detail!r}")
-    when = (
-        dt.datetime.fromisoformat(time.replace("Z", "+00:00")) if time else dt.datetime.now(dt.UTC)
-    )
-    return Upload(bucket=bucket, key=key, time=when)
+def upload_from_event(event: ObjectCreatedEvent) -> Upload:
+    return Upload(bucket=event.detail.bucket.name, key=event.detail.object.key, time=event.time)
 
 
-def _streamed_id(bucket: Bucket, key: str) -> str:
-    body = bucket.client.get_object(Bucket=bucket.name, Key=key)["Body"]
-    digest = hashlib.sha256()
-    for chunk in body.iter_chunks(8 * 1024 * 1024):
-        digest.update(chunk)
-    return digest.hexdigest()
-
-
-def archive(bucket: Bucket, key: str, ident: str, data: bytes | None, received: str) -> str:
+def archive(bucket: BlobStore, key: str, ident: str, data: bytes | None, received: str) -> str:
     """Keep the original before anything else happens; a repeat upload keeps the first copy."""
     existing = bucket.keys(f"extracts/{ident}/")
     if existing:
@@ -80,12 +62,12 @@ def archive(bucket: Bucket, key: str, ident: str, data: bytes | None, received: 
 
 @dataclass
 class ComputeJob:
-    bucket: Bucket
-    bus: EventBus
+    bucket: BlobStore  # the data bucket: incoming/, extracts/, results/, rejected/, config/
+    bus: EventPublisher
     lav_n_threshold: int
     max_bytes: int
-    once: Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]] = lambda f: f
-    identified: Callable[[str], None] = lambda _ident: None  # e.g. the logger's correlation id
+    once: Once = always
+    identified: Callable[[str], None] = field(default=lambda _ident: None)  # correlation id
 
     def run(self, upload: Upload) -> dict[str, Any]:
         if upload.bucket != self.bucket.name:
@@ -102,7 +84,7 @@ class ComputeJob:
         received = upload.time.isoformat(timespec="seconds")
         size = self.bucket.size(key)
         data = None if size > self.max_bytes else self.bucket.get(key)
-        ident = _streamed_id(self.bucket, key) if data is None else extract_id(data)
+        ident = self.bucket.sha256(key) if data is None else extract_id(data)
         self.identified(ident)
         archived = archive(self.bucket, key, ident, data, received)
         job = {"extract_id": ident, "key": key, "archive": archived, "received": received}
@@ -130,7 +112,8 @@ class ComputeJob:
         return self._reject(evaluation, job["archive"])
 
     def _publish(self, ev: Evaluation) -> dict[str, Any]:
-        assert ev.figures is not None
+        if ev.figures is None:
+            raise ComputeFailed(f"extract {ev.extract_id[:12]} was accepted without figures")
         prefix = RESULTS.format(id=ev.extract_id)
         keys = {
             "figures_csv": self.bucket.put(prefix + "figures.csv", ev.figures_csv()),
@@ -138,19 +121,19 @@ class ComputeJob:
             # figures.json last: its presence means the results are complete.
             "figures_json": self.bucket.put(prefix + "figures.json", ev.figures.to_json()),
         }
-        detail = {
-            "extract_id": ev.extract_id,
-            "extract_file": ev.extract_file,
-            "received": ev.received,
-            "years": list(ev.figures.years),
-            "bucket": self.bucket.name,
-            "keys": keys,
-            "warnings": ev.report.n_warnings,
-            "rows": int(ev.report.facts.get("rows", 0)),
-            "municipalities": int(ev.report.facts.get("municipalities", 0)),
-        }
-        self.bus.emit(events.RATES_COMPUTED, detail)
-        return {"status": "published", **detail}
+        detail = RatesComputed(
+            extract_id=ev.extract_id,
+            extract_file=ev.extract_file,
+            received=ev.received,
+            years=list(ev.figures.years),
+            bucket=self.bucket.name,
+            keys=keys,  # type: ignore[arg-type]
+            warnings=ev.report.n_warnings,
+            rows=int(ev.report.facts.get("rows", 0)),
+            municipalities=int(ev.report.facts.get("municipalities", 0)),
+        )
+        self.bus.emit(detail)
+        return {"status": "published", **detail.to_detail()}
 
     def _reject(self, ev: Evaluation, archived: str) -> dict[str, Any]:
         prefix = REJECTED.format(id=ev.extract_id)
@@ -159,14 +142,13 @@ class ComputeJob:
             "report_json": self.bucket.put(prefix + "report.json", ev.report_json()),
             "archive": archived,
         }
-        detail = {
-            "extract_id": ev.extract_id,
-            "extract_file": ev.extract_file,
-            "received": ev.received,
-            "years": [],
-            "bucket": self.bucket.name,
-            "keys": keys,
-            "problems": ev.report.n_errors,
-        }
-        self.bus.emit(events.EXTRACT_REJECTED, detail)
-        return {"status": "rejected", **detail}
+        detail = ExtractRejected(
+            extract_id=ev.extract_id,
+            extract_file=ev.extract_file,
+            received=ev.received,
+            bucket=self.bucket.name,
+            keys=keys,  # type: ignore[arg-type]
+            problems=ev.report.n_errors,
+        )
+        self.bus.emit(detail)
+        return {"status": "rejected", **detail.to_detail()}

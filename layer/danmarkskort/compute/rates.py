@@ -11,10 +11,10 @@ import math
 import numpy as np
 import pandas as pd
 
+from danmarkskort.compute.validation import OUTCOMES, PROVISION_KEYS
 from danmarkskort.domain.areas import Mapping
 from danmarkskort.domain.figures import Figure, Provision
 from danmarkskort.domain.municipalities import NATIONAL_CODE, NATIONAL_NAME, registry
-from danmarkskort.compute.validation import OUTCOMES, PROVISION_KEYS
 
 Z95 = 1.959963984540054
 

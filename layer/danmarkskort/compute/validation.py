@@ -20,11 +20,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from danmarkskort.domain.areas import Mapping
 from danmarkskort.compute.extract import ALT_INSTANS, Table, header_key
+from danmarkskort.compute.report import Report, shown
+from danmarkskort.domain.areas import Mapping
 from danmarkskort.domain.municipalities import Municipality, Resolution, name_key, registry
 from danmarkskort.domain.provisions import parse_paragraph
-from danmarkskort.compute.report import Report, shown
 
 OUTCOMES = ("stadfaestet", "aendret_ophaevet", "hjemvist", "afvist")
 FIRST_YEAR = 2007  # the municipal reform: no figures before the 98 municipalities existed

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from danmarkskort.domain.areas import Mapping
 from danmarkskort.domain.figures import Figure, FiguresDoc, Provision
-from danmarkskort.mail import xlsx
 from danmarkskort.domain.municipalities import Municipality
+from danmarkskort.mail import xlsx
 from danmarkskort.text import round_half_up
 
 Cell = str | int | float | None

@@ -16,8 +16,9 @@ from functools import cache
 from typing import Any
 
 from danmarkskort.domain.areas import Mapping
-from danmarkskort.events import EventError
 from danmarkskort.domain.figures import Figure, FiguresDoc
+from danmarkskort.domain.municipalities import Municipality, registry
+from danmarkskort.domain.remarks import Remark, RemarkBook
 from danmarkskort.mail import attachments as att
 from danmarkskort.mail.recipients import (
     Recipient,
@@ -26,8 +27,6 @@ from danmarkskort.mail.recipients import (
     check_header_text,
 )
 from danmarkskort.mail.texts import MailTexts, no_break
-from danmarkskort.domain.municipalities import Municipality, registry
-from danmarkskort.domain.remarks import Remark, RemarkBook
 from danmarkskort.text import cases, join_and, long_date, number, pct, pp, year_span
 
 # SES v2 accepts raw messages up to 40 MB, attachments and encoding included.
@@ -45,7 +44,7 @@ class MailTooLarge(ValueError):
 
 @dataclass(frozen=True)
 class Links:
-    """Absolute URLs built from SitePublished's site_url and link patterns."""
+    """Absolute URLs: notify's own SITE_URL and the link patterns of the published manifest."""
 
     site_url: str
     reading_guide: str
@@ -408,18 +407,3 @@ def _message_id(extract_id: str, code: str, sender: str) -> str:
     """Stable per (extract, municipality): a resent copy is recognisable as the same mail."""
     domain = sender.partition("@")[2] or "danmarkskort.invalid"
     return f"<omgoerelser.{extract_id[:32]}.{code}@{domain}>"
-
-
-def require_links(links: dict[str, Any], site_url: str) -> Links:
-    """Links from SitePublished's detail; a missing pattern is a clear error, not a broken URL."""
-    missing = [k for k in ("reading_guide", "municipality_page") if not links.get(k)]
-    if missing or not site_url:
-        raise EventError(
-            f"SitePublished lacks link(s) {', '.join(missing or ['site_url'])}: cannot link pages"
-        )
-    return Links(
-        site_url=site_url,
-        reading_guide=str(links["reading_guide"]),
-        municipality_page=str(links["municipality_page"]),
-        year_page=str(links.get("year_page", "")),
-    )

@@ -1,5 +1,9 @@
-"""notify_municipalities' work, given its event detail: read figures and config, compose every
-mail, then send what the ledger says is not yet sent. Adapters come in from the handler.
+"""notify_municipalities' work, given a SitePublished event: read figures and config, compose
+every mail, then send what the ledger says is not yet sent. Ports come in from the handler.
+
+What the mails link to comes from notify's own SITE_URL and the manifest render_site wrote
+for the announced version in the site bucket, never from the event: a forged SitePublished
+cannot make 98 mails link anywhere else, nor point notify at another bucket.
 
 Each mail is claimed in the ledger before it is sent and recorded after, so a duplicated
 event or a retry after a crash sends only what is missing. The run stops before the
@@ -13,17 +17,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from danmarkskort import events
-from danmarkskort.domain.areas import load_mapping
 from danmarkskort.config.sources import BucketSource, ConfigSource, layered
+from danmarkskort.domain.areas import load_mapping
 from danmarkskort.domain.figures import FiguresDoc, load_announced
-from danmarkskort.mail.compose import Context, Sender, compose_all, require_links
+from danmarkskort.domain.remarks import load_remark_book
+from danmarkskort.events import EventError, MunicipalityNotified, SitePublished
+from danmarkskort.mail.compose import Context, Links, Sender, compose_all
 from danmarkskort.mail.notify import Run
 from danmarkskort.mail.outbox import BucketOutbox
 from danmarkskort.mail.recipients import load_recipients
 from danmarkskort.mail.texts import load_mail_texts
-from danmarkskort.domain.remarks import load_remark_book
-from danmarkskort.settings import Settings
+from danmarkskort.ports import BlobStore, Clock, EventPublisher, MailLedger, MailSender
+from danmarkskort.render.manifest import manifest_key, read_manifest
 
 
 def mail_context(
@@ -32,8 +37,7 @@ def mail_context(
     *,
     sender: str,
     reply_to: str,
-    links: dict[str, Any],
-    site_url: str,
+    links: Links,
 ) -> Context:
     """Everything composing needs, read and checked from the config (ConfigError names the
     file, entry and field)."""
@@ -46,33 +50,54 @@ def mail_context(
         recipients=load_recipients(config),
         texts=texts,
         sender=Sender.checked(sender, texts.afsender_navn, reply_to),
-        links=require_links(links, site_url),
+        links=links,
     )
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    sender: str
+    reply_to: str
+    site_url: str
+    dry_run: bool
 
 
 @dataclass
 class NotifyJob:
-    settings: Settings
-    data: Any  # adapters.storage.Bucket: figures, config/ and the notifications/ record
-    bus: Any  # adapters.bus.EventBus
-    ledger: Any  # adapters.ledger.Ledger
-    sender: Any  # adapters.ses.SesSender (not used in a dry run)
+    settings: NotifySettings
+    data: BlobStore  # figures, config/ and the notifications/ record
+    site: BlobStore  # the published site: the announced version's manifest
+    bus: EventPublisher
+    ledger: MailLedger
+    sender: MailSender  # not used in a dry run
+    clock: Clock
     time_left: Callable[[], float]  # seconds the invocation has left
 
-    def run(self, detail: dict[str, Any]) -> dict[str, Any]:
+    def run(self, event: SitePublished) -> dict[str, Any]:
         """The run's summary; NotificationsIncomplete (with the summary) to be retried."""
-        events.require(
-            detail, "extract_id", "figures_key", "links", detail_type=events.SITE_PUBLISHED
+        for named, own in ((event.data_bucket, self.data.name), (event.bucket, self.site.name)):
+            if named != own:
+                raise EventError(
+                    f"SitePublished names bucket {named!r}, not this stack's {own!r}: refused"
+                )
+        extract_id = event.extract_id
+        manifest = read_manifest(
+            self.site.get_or_none(manifest_key(event.version)),
+            version=event.version,
+            extract_id=extract_id,
         )
-        extract_id = str(detail["extract_id"])
-        doc, _ = load_announced(self.data, detail["figures_key"], extract_id)
+        doc, _ = load_announced(self.data, manifest.figures_key, extract_id)
         ctx = mail_context(
             doc,
             layered(BucketSource(self.data)),
             sender=self.settings.sender,
             reply_to=self.settings.reply_to,
-            links=detail["links"],
-            site_url=detail.get("site_url") or self.settings.site_url,
+            links=Links(
+                site_url=self.settings.site_url,
+                reading_guide=manifest.links.reading_guide,
+                municipality_page=manifest.links.municipality_page,
+                year_page=manifest.links.year_page,
+            ),
         )
         mails = compose_all(ctx)  # all composed (and checked) before the first is sent
         sender = None if self.settings.dry_run else self.sender
@@ -85,7 +110,8 @@ class NotifyJob:
             ledger=self.ledger,
             sender=sender,
             outbox=outbox,
-            announce=lambda d: self.bus.emit(events.MUNICIPALITY_NOTIFIED, d),
+            announce=lambda d: self.bus.emit(MunicipalityNotified.model_validate(d)),
+            clock=self.clock,
             dry_run=self.settings.dry_run,
             time_left=self.time_left,
         )

@@ -7,51 +7,26 @@ and for what happens when a process dies between claiming and recording a mail.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
-from danmarkskort.mail.compose import ComposedMail, MailTooLarge, NoRecipient
-from danmarkskort.mail.errors import PermanentSendError, SendingBlocked, TransientSendError
 from danmarkskort.domain.municipalities import NATIONAL_CODE
+from danmarkskort.mail.compose import ComposedMail, MailTooLarge, NoRecipient
+from danmarkskort.ports import (
+    Claim,
+    Clock,
+    LedgerEntry,
+    MailLedger,
+    MailOutbox,
+    MailSender,
+    PermanentSendError,
+    SendingBlocked,
+    TransientSendError,
+)
 
 # A send needs at most this long once its lease is won (the margin kept for the last one).
 SEND_MARGIN_SECONDS = 60.0
-
-
-def _sleep(seconds: float) -> None:
-    time.sleep(seconds)
-
-
-def _clock() -> float:
-    """Wall-clock seconds, the clock of the ledger's leases (tests move both forward)."""
-    return time.time()
-
-
-class LedgerLike(Protocol):
-    def claim(self, extract_id: str, kommunekode: str) -> Any: ...
-    def mark_sent(self, claim: Any, message_id: str, recipients: tuple[str, ...]) -> None: ...
-    def mark_failed(self, claim: Any, error: str, recipients: tuple[str, ...]) -> None: ...
-    def mark_dry_run(self, claim: Any, recipients: tuple[str, ...]) -> None: ...
-    def release(self, claim: Any) -> None: ...
-    def mark_announced(self, extract_id: str, kommunekode: str) -> None: ...
-
-
-class SenderLike(Protocol):
-    def send(
-        self,
-        raw: bytes,
-        *,
-        from_address: str,
-        recipients: tuple[str, ...],
-        deadline: float | None = None,
-    ) -> str: ...
-
-
-class OutboxLike(Protocol):
-    def write(self, extract_id: str, kommunekode: str, raw: bytes) -> str: ...
 
 
 class NotificationsIncomplete(RuntimeError):
@@ -81,14 +56,14 @@ class Run:
 
     extract_id: str
     from_address: str
-    ledger: LedgerLike
-    sender: SenderLike | None  # None in dry-run mode
-    outbox: OutboxLike
+    ledger: MailLedger
+    sender: MailSender | None  # None in dry-run mode
+    outbox: MailOutbox
     announce: Callable[[dict[str, Any]], None]
+    clock: Clock
     dry_run: bool = False
     time_left: Callable[[], float] | None = None  # seconds the invocation has left
     reserve_seconds: float = 30.0  # stop claiming when less than this is left
-    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     outcomes: list[Outcome] = field(default_factory=list)
     held: list[tuple[float, ComposedMail]] = field(default_factory=list)  # (lease_until, mail)
 
@@ -136,7 +111,7 @@ class Run:
             self._finish(Outcome(mail.kommunekode, mail.kommune, "no_recipient", this_run=True))
             return
         claim = self.ledger.claim(self.extract_id, mail.kommunekode)
-        if not _is_claim(claim):
+        if not isinstance(claim, Claim):
             self._known(mail, claim)
             return
         outcome = Outcome(mail.kommunekode, mail.kommune, "", mail.recipients, this_run=True)
@@ -147,7 +122,7 @@ class Run:
             outcome.status, outcome.error = "failed", str(exc)
             self._finish(outcome)
             return
-        raw = mail.with_date(self.now())
+        raw = mail.with_date(self.clock.now())
         if self.dry_run or self.sender is None:
             self.ledger.mark_dry_run(claim, mail.recipients)
             outcome.status = "dry_run"
@@ -180,7 +155,7 @@ class Run:
         outcome.eml_key = self.outbox.write(self.extract_id, mail.kommunekode, raw)
         self._finish(outcome)
 
-    def _known(self, mail: ComposedMail, entry: Any) -> None:
+    def _known(self, mail: ComposedMail, entry: LedgerEntry) -> None:
         """The ledger already has this mail: report it, and finish an interrupted announce."""
         outcome = Outcome(
             mail.kommunekode,
@@ -191,11 +166,11 @@ class Run:
             entry.error,
         )
         if outcome.status == "busy":
-            self.held.append((float(getattr(entry, "lease_until", 0.0) or 0.0), mail))
+            self.held.append((entry.lease_until, mail))
         if outcome.status == "sent" and not entry.announced:
             # The process stopped after recording the send but before announcing it.
             outcome.eml_key = self.outbox.write(
-                self.extract_id, mail.kommunekode, mail.with_date(self.now())
+                self.extract_id, mail.kommunekode, mail.with_date(self.clock.now())
             )
             self._finish(outcome)
             return
@@ -207,12 +182,12 @@ class Run:
         lease out and claims them (or finds them sent by a live owner) instead of failing."""
         held, self.held = sorted(self.held, key=lambda h: h[0]), []
         for lease_until, mail in held:
-            wait = max(0.0, lease_until - _clock() + 1.0)
+            wait = max(0.0, lease_until - self.clock.time() + 1.0)
             if self.time_left is None or (
                 self.time_left() - wait < self.reserve_seconds + SEND_MARGIN_SECONDS
             ):
                 return ""  # left as busy: the retry resumes with them
-            _sleep(wait)
+            self.clock.sleep(wait)
             self.outcomes = [o for o in self.outcomes if o.kommunekode != mail.kommunekode]
             try:
                 self._one(mail)
@@ -245,7 +220,7 @@ class Run:
     def _deadline(self) -> float | None:
         if self.time_left is None:
             return None
-        return time.monotonic() + max(0.0, self.time_left() - self.reserve_seconds / 2)
+        return self.clock.monotonic() + max(0.0, self.time_left() - self.reserve_seconds / 2)
 
     # --- summary ----------------------------------------------------------------------------
 
@@ -277,6 +252,3 @@ class Run:
 class _Stop(Exception):
     """Stop this pass now; what is left is for the retry."""
 
-
-def _is_claim(value: Any) -> bool:
-    return hasattr(value, "token")

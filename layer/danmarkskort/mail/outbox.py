@@ -8,15 +8,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
+
+from danmarkskort.ports import BlobStore
 
 PREFIX = "notifications/"
-
-
-class BucketLike(Protocol):
-    def put(self, key: str, body: bytes | str, *, content_type: str | None = None) -> str: ...
-    def get(self, key: str) -> bytes: ...
-    def keys(self, prefix: str) -> list[str]: ...
 
 
 def eml_key(extract_id: str, kommunekode: str) -> str:
@@ -29,9 +25,9 @@ def summary_key(extract_id: str) -> str:
 
 @dataclass
 class BucketOutbox:
-    """Writes each mail to the data bucket (adapters.storage.Bucket or alike)."""
+    """Writes each mail to the data bucket (ports.MailOutbox)."""
 
-    bucket: BucketLike
+    bucket: BlobStore
 
     def write(self, extract_id: str, kommunekode: str, raw: bytes) -> str:
         return self.bucket.put(eml_key(extract_id, kommunekode), raw, content_type="message/rfc822")
@@ -43,7 +39,7 @@ class BucketOutbox:
         )
 
 
-def export_outbox(bucket: BucketLike, extract_id: str, directory: Path) -> list[Path]:
+def export_outbox(bucket: BlobStore, extract_id: str, directory: Path) -> list[Path]:
     """Copy the extract's mails to ``directory/<kommunekode>.eml`` (the local chain's outbox)."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from danmarkskort.domain.figures import Figure
 from danmarkskort import text as fmt
+from danmarkskort.domain.figures import Figure
 
 WIDTH, HEIGHT = 340.0, 150.0
 LEFT, RIGHT, TOP, BOTTOM = 40.0, 14.0, 12.0, 26.0

@@ -1,5 +1,5 @@
-"""render_site's work, given its event detail: read figures and config, render, publish,
-announce. Buckets and bus come in from the handler (adapters), so this never imports boto3.
+"""render_site's work, given a RatesComputed event: read figures and config, render, publish,
+announce. Buckets and bus come in from the handler as ports, so this never imports boto3.
 """
 
 from __future__ import annotations
@@ -7,11 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from danmarkskort import events
-from danmarkskort.domain.areas import load_mapping
 from danmarkskort.config.sources import BucketSource, ConfigSource, layered
+from danmarkskort.domain.areas import load_mapping
 from danmarkskort.domain.figures import load_announced
 from danmarkskort.domain.remarks import load_remark_book
+from danmarkskort.events import EventError, RatesComputed, SiteKeys, SiteLinks, SitePublished
+from danmarkskort.ports import BlobStore, EventPublisher, Once, always
 from danmarkskort.render.geojson import geometry_from_geojson
 from danmarkskort.render.geometry import MapGeometry, tilegrid
 from danmarkskort.render.publish import publish_site
@@ -29,22 +30,30 @@ def load_geometry(source: ConfigSource) -> MapGeometry:
     return geometry_from_geojson(data, source=GEOJSON_FILE)
 
 
+class ForeignBucket(EventError):
+    """The event names a bucket that is not this stack's: never read from it."""
+
+
 @dataclass
 class RenderJob:
-    data: Any  # adapters.storage.Bucket: figures and config/
-    site: Any  # adapters.storage.Bucket: the published site
-    bus: Any  # adapters.bus.EventBus
+    data: BlobStore  # figures and config/
+    site: BlobStore  # the published site
+    bus: EventPublisher
     site_url: str
+    once: Once = always
 
-    def run(self, detail: dict[str, Any]) -> dict[str, Any]:
-        """Render and publish the site for one RatesComputed detail; returns SitePublished."""
-        events.require(detail, "extract_id", "keys", detail_type=events.RATES_COMPUTED)
-        keys = detail["keys"]
-        if not isinstance(keys, dict) or not keys.get("figures_json"):
-            raise events.EventError(f"RatesComputed detail lacks keys.figures_json: {keys!r}")
-        doc, figures_key = load_announced(
-            self.data, keys["figures_json"], str(detail["extract_id"])
-        )
+    def run(self, event: RatesComputed) -> dict[str, Any]:
+        """Render and publish the site once per extract; returns the SitePublished detail."""
+        if event.bucket != self.data.name:
+            raise ForeignBucket(
+                f"RatesComputed names bucket {event.bucket!r}, not the data bucket "
+                f"{self.data.name!r}: refused"
+            )
+        return self.once(self._publish)(detail=event.to_detail())
+
+    def _publish(self, detail: dict[str, Any]) -> dict[str, Any]:
+        event = RatesComputed.model_validate(detail)
+        doc, figures_key = load_announced(self.data, event.keys.figures_json, event.extract_id)
         source = layered(BucketSource(self.data))
         mapping = load_mapping(source)
         site = build_site(
@@ -61,34 +70,37 @@ class RenderJob:
             "received": doc.received,
             "years": list(doc.years),
             "figures_key": figures_key,
+            "links": site.links,
         }
         written = publish_site(self.site, site, about=about)
         years = list(doc.years)
-        published = {
-            "extract_id": doc.extract_id,
-            "years": years,
-            "bucket": self.site.name,
-            "data_bucket": self.data.name,
-            "figures_key": figures_key,
-            "version": site.version,
-            "site_url": self.site_url,
-            "keys": {
-                "index": written["index"],
-                "manifest": written["manifest"],
-                "versions": written["versions"],
-                "reading_guide": site.links["reading_guide"],
-                "year_pages": {str(y): f"{site.prefix}{y}/index.html" for y in years},
-                "open_data": {
-                    str(y): {
-                        "csv": f"{site.prefix}{y}/data/omgoerelser-{y}.csv",
-                        "json": f"{site.prefix}{y}/data/omgoerelser-{y}.json",
-                    }
-                    for y in years
-                },
-            },
-            "files": written["files"],
-            "entry_points": written["entry_points"],
-            "links": site.links,
-        }
-        self.bus.emit(events.SITE_PUBLISHED, published)
-        return published
+        published = SitePublished(
+            extract_id=doc.extract_id,
+            years=years,
+            bucket=self.site.name,
+            data_bucket=self.data.name,
+            figures_key=figures_key,
+            version=site.version,
+            site_url=self.site_url,
+            keys=SiteKeys.model_validate(
+                {
+                    "index": written["index"],
+                    "manifest": written["manifest"],
+                    "versions": written["versions"],
+                    "reading_guide": site.links["reading_guide"],
+                    "year_pages": {str(y): f"{site.prefix}{y}/index.html" for y in years},
+                    "open_data": {
+                        str(y): {
+                            "csv": f"{site.prefix}{y}/data/omgoerelser-{y}.csv",
+                            "json": f"{site.prefix}{y}/data/omgoerelser-{y}.json",
+                        }
+                        for y in years
+                    },
+                }
+            ),
+            files=written["files"],
+            entry_points=written["entry_points"],
+            links=SiteLinks.model_validate(site.links),
+        )
+        self.bus.emit(published)
+        return published.to_detail()

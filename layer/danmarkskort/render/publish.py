@@ -11,32 +11,18 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
+from danmarkskort.ports import BlobStore
+from danmarkskort.render.manifest import manifest_key
 from danmarkskort.render.site import ENTRY, IMMUTABLE, JSON, Site
 
 VERSIONS_KEY = "versions.json"
 WORKERS = 16  # S3 puts are latency-bound; boto3 clients may be shared between threads
 
 
-class SiteBucket(Protocol):
-    name: str
-
-    def put(
-        self,
-        key: str,
-        body: bytes | str,
-        *,
-        content_type: str | None = None,
-        cache_control: str | None = None,
-        metadata: dict[str, str] | None = None,
-    ) -> str: ...
-
-    def get_or_none(self, key: str) -> bytes | None: ...
-
-
 def publish_site(
-    bucket: SiteBucket, site: Site, *, about: dict[str, Any], now: str | None = None
+    bucket: BlobStore, site: Site, *, about: dict[str, Any], now: str | None = None
 ) -> dict[str, Any]:
     """Write the site; returns what was written (for SitePublished and the logs)."""
     now = now or datetime.now(UTC).isoformat(timespec="seconds")
@@ -55,8 +41,8 @@ def publish_site(
         "files": [prefix + f.path for f in site.files],
         "entry_points": [f.path for f in site.entry_points],
     }
-    manifest_key = bucket.put(
-        prefix + "manifest.json",
+    written_manifest = bucket.put(
+        manifest_key(site.version),
         json.dumps(manifest, ensure_ascii=False, indent=1),
         content_type=JSON,
         cache_control=IMMUTABLE,
@@ -86,7 +72,7 @@ def publish_site(
     return {
         "version": site.version,
         "prefix": prefix,
-        "manifest": manifest_key,
+        "manifest": written_manifest,
         "versions": VERSIONS_KEY,
         "index": last.path,
         "files": len(written) + 1,
@@ -94,7 +80,7 @@ def publish_site(
     }
 
 
-def _versions(bucket: SiteBucket) -> list[dict[str, Any]]:
+def _versions(bucket: BlobStore) -> list[dict[str, Any]]:
     raw = bucket.get_or_none(VERSIONS_KEY)
     if raw is None:
         return []

@@ -24,11 +24,11 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from danmarkskort import text as fmt
 from danmarkskort.domain.areas import Mapping
 from danmarkskort.domain.figures import Figure, FiguresDoc, figures_to_csv
 from danmarkskort.domain.municipalities import NATIONAL_CODE, Municipality, registry
 from danmarkskort.domain.remarks import Remark, RemarkBook
-from danmarkskort import text as fmt
 from danmarkskort.render.geometry import MapGeometry
 from danmarkskort.render.style import MapStyle
 

@@ -13,11 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from danmarkskort import events
+from danmarkskort.domain.municipalities import NATIONAL_CODE
+from danmarkskort.events import (
+    ExtractRejected,
+    MunicipalityNotified,
+    RatesComputed,
+    SitePublished,
+)
+
 from danmarkskort_tools.local.aws import LOCAL_SENDER, LocalAws
 from danmarkskort_tools.local.dispatcher import Dispatcher, Invocation, Notice
 from danmarkskort_tools.local.template import Stack, load_stack
-from danmarkskort.domain.municipalities import NATIONAL_CODE
 
 REPO = Path(__file__).resolve().parents[3]
 LOCAL_SITE_URL = "http://127.0.0.1:8000"
@@ -94,7 +100,7 @@ def _describe(inv: Invocation, produced: list[dict[str, Any]]) -> str:
     kinds: dict[str, int] = {}
     for event in produced:
         kind = event.get("detail-type", "?")
-        if kind == events.MUNICIPALITY_NOTIFIED and _is_notify_summary(event):
+        if kind == MunicipalityNotified.DETAIL_TYPE and _is_notify_summary(event):
             kind += " summary"  # the closing summary is not a 99th municipality
         kinds[kind] = kinds.get(kind, 0) + 1
     emitted = ", ".join(f"{n} × {k}" if n > 1 else k for k, n in kinds.items()) or "nothing"
@@ -183,7 +189,7 @@ def run_chain(
 
 def _export(aws: LocalAws, result: ChainResult) -> None:
     out = result.out
-    for event in result.of_type(events.RATES_COMPUTED):
+    for event in result.of_type(RatesComputed.DETAIL_TYPE):
         detail = event["detail"]
         result.extract_id = detail["extract_id"]
         target = out / "results"
@@ -195,7 +201,7 @@ def _export(aws: LocalAws, result: ChainResult) -> None:
         if csv_path.is_file():
             lines = csv_path.read_text(encoding="utf-8").splitlines()
             result.counts["figures"] = max(0, len(lines) - 1)
-    for event in result.of_type(events.EXTRACT_REJECTED):
+    for event in result.of_type(ExtractRejected.DETAIL_TYPE):
         detail = event["detail"]
         result.extract_id = detail["extract_id"]
         target = out / "rejected"
@@ -239,7 +245,7 @@ def _conclude(result: ChainResult, s3_events: list[dict[str, Any]], key: str) ->
     failed = [inv for inv in result.invocations if not inv.ok]
     result.counts["events"] = len(result.events)
     result.counts["notified"] = sum(
-        1 for e in result.of_type(events.MUNICIPALITY_NOTIFIED) if not _is_notify_summary(e)
+        1 for e in result.of_type(MunicipalityNotified.DETAIL_TYPE) if not _is_notify_summary(e)
     )
     if result.paths.get("results"):
         result.warnings = _report_lines(result.paths["results"] / "validation.json", "advarsel")
@@ -248,9 +254,9 @@ def _conclude(result: ChainResult, s3_events: list[dict[str, Any]], key: str) ->
     if failed:
         result.status = "failed"
         result.reason = "; ".join(f"{inv.function}: {inv.error}" for inv in failed)
-    elif result.of_type(events.EXTRACT_REJECTED):
+    elif result.of_type(ExtractRejected.DETAIL_TYPE):
         result.status = "rejected"
-    elif result.of_type(events.SITE_PUBLISHED) and _notify_done(result):
+    elif result.of_type(SitePublished.DETAIL_TYPE) and _notify_done(result):
         result.status = "published"
     elif not result.invocations:
         seen = [e for e in s3_events if e.get("detail", {}).get("object", {}).get("key") == key]
@@ -272,7 +278,7 @@ def _is_notify_summary(event: dict[str, Any]) -> bool:
 
 
 def _notify_done(result: ChainResult) -> bool:
-    return any(_is_notify_summary(e) for e in result.of_type(events.MUNICIPALITY_NOTIFIED))
+    return any(_is_notify_summary(e) for e in result.of_type(MunicipalityNotified.DETAIL_TYPE))
 
 
 def summary(result: ChainResult) -> str:
@@ -280,12 +286,14 @@ def summary(result: ChainResult) -> str:
     lines = ["", f"Extract: {result.extract_file}"]
     if result.extract_id:
         lines.append(f"Extract id: {result.extract_id}")
-    years = sorted({y for e in result.of_type(events.RATES_COMPUTED) for y in e["detail"]["years"]})
+    years = sorted(
+        {y for e in result.of_type(RatesComputed.DETAIL_TYPE) for y in e["detail"]["years"]}
+    )
     if result.status == "published":
         lines.append(f"Published: years {', '.join(map(str, years))}")
     elif result.status == "rejected":
         problems = sum(
-            e["detail"].get("problems", 0) for e in result.of_type(events.EXTRACT_REJECTED)
+            e["detail"].get("problems", 0) for e in result.of_type(ExtractRejected.DETAIL_TYPE)
         )
         lines.append(f"REJECTED: {problems} problem(s); nothing was published")
         lines += [f"  - {p}" for p in result.problems]

@@ -19,11 +19,11 @@ from typing import Any
 from unittest.mock import patch
 
 import boto3
+from danmarkskort.events import SOURCE
 from moto import mock_aws
 from moto import settings as moto_settings
 from moto.iam.access_control import IAMRequestBase
 
-from danmarkskort.events import SOURCE
 from danmarkskort_tools.local.template import RuleSpec, Stack, TemplateError
 
 LOCAL_SENDER = "omgoerelser@example.invalid"
@@ -305,7 +305,12 @@ class LocalAws:
             if not messages:
                 return out
             for message in messages:
-                out.append(json.loads(message["Body"]))
+                event = json.loads(message["Body"])
+                # EventBridge always sends the account; moto leaves it out of events it
+                # delivers to SQS, and the handlers parse the whole envelope.
+                if isinstance(event, dict) and "detail-type" in event:
+                    event.setdefault("account", self.stack.account)
+                out.append(event)
                 sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
     def upload(self, key: str, body: bytes) -> None:

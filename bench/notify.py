@@ -48,7 +48,7 @@ def import_times(runs: int = 7) -> tuple[list[float], bool]:
 
 def compose_times(runs: int = 5) -> tuple[float, list[float], int, int]:
     from danmarkskort.config.sources import layered
-    from danmarkskort.mail.compose import ComposedMail, compose_all
+    from danmarkskort.mail.compose import ComposedMail, Links, compose_all
     from danmarkskort.mail.job import mail_context
 
     from tests.figures_support import mail_doc as build_doc
@@ -58,11 +58,11 @@ def compose_times(runs: int = 5) -> tuple[float, list[float], int, int]:
         layered(),
         sender="omgoerelser@example.invalid",
         reply_to="",
-        links={
-            "reading_guide": "laesevejledning.html",
-            "municipality_page": "kommune/{kommunekode}-{slug}.html",
-        },
-        site_url="https://kort.example.invalid",
+        links=Links(
+            site_url="https://kort.example.invalid",
+            reading_guide="laesevejledning.html",
+            municipality_page="kommune/{kommunekode}-{slug}.html",
+        ),
     )
     t = time.perf_counter()
     mails = compose_all(ctx)
@@ -92,6 +92,7 @@ def whole_run() -> tuple[float, int]:
         "AWS_ACCESS_KEY_ID": "bench",
         "AWS_SECRET_ACCESS_KEY": "bench",
         "DATA_BUCKET": "bench-data",
+        "SITE_BUCKET": "bench-site",
         "EVENT_BUS_NAME": "bench-bus",
         "STATE_TABLE": "bench-state",
         "SENDER_ADDRESS": "omgoerelser@example.invalid",
@@ -103,9 +104,10 @@ def whole_run() -> tuple[float, int]:
     os.environ.update(env)
     with mock_aws():
         s3 = boto3.client("s3", region_name=region)
-        s3.create_bucket(
-            Bucket="bench-data", CreateBucketConfiguration={"LocationConstraint": region}
-        )
+        for bucket in ("bench-data", "bench-site"):
+            s3.create_bucket(
+                Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-north-1"}
+            )
         boto3.client("events", region_name=region).create_event_bus(Name="bench-bus")
         boto3.client("dynamodb", region_name=region).create_table(
             TableName="bench-state",
@@ -119,14 +121,34 @@ def whole_run() -> tuple[float, int]:
         key = f"results/{EXTRACT_ID}/figures.json"
         s3.put_object(Bucket="bench-data", Key=key, Body=build_doc().to_json().encode())
         event = json.loads((REPO / "events" / "site_published.json").read_text(encoding="utf-8"))
+        version = EXTRACT_ID[:16]
         event["detail"].update(
-            {"extract_id": EXTRACT_ID, "data_bucket": "bench-data", "figures_key": key}
+            {
+                "extract_id": EXTRACT_ID,
+                "bucket": "bench-site",
+                "data_bucket": "bench-data",
+                "figures_key": key,
+                "version": version,
+            }
+        )
+        manifest = {
+            "extract_id": EXTRACT_ID,
+            "version": version,
+            "figures_key": key,
+            "links": event["detail"]["links"],
+        }
+        s3.put_object(
+            Bucket="bench-site",
+            Key=f"v/{version}/manifest.json",
+            Body=json.dumps(manifest).encode(),
         )
         import importlib.util
 
         spec = importlib.util.spec_from_file_location(
             "notify_app", REPO / "functions" / "notify_municipalities" / "app.py"
         )
+        if spec is None or spec.loader is None:
+            raise RuntimeError("functions/notify_municipalities/app.py cannot be loaded")
         app = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(app)
 

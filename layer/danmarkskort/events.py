@@ -55,7 +55,7 @@ class EventDetail(_Model):
     """The detail of one of the project's events; DETAIL_TYPE names it on the bus."""
 
     DETAIL_TYPE: ClassVar[str] = ""
-    event_version: Literal[1] = EVENT_VERSION
+    event_version: Literal[1] = 1  # EVENT_VERSION
 
     def to_detail(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -178,20 +178,20 @@ DETAILS: dict[str, type[EventDetail]] = {
 class ObjectCreatedEvent(S3EventNotificationEventBridgeModel):
     """S3 → EventBridge "Object Created" (the data bucket's incoming/ prefix)."""
 
-    detail_type: Literal["Object Created"] = Field(alias="detail-type")  # type: ignore[assignment]
-    source: Literal["aws.s3"]  # type: ignore[assignment]
+    detail_type: Literal["Object Created"] = Field(alias="detail-type")
+    source: Literal["aws.s3"]
 
 
 class RatesComputedEvent(EventBridgeModel):
-    detail_type: Literal["RatesComputed"] = Field(alias="detail-type")  # type: ignore[assignment]
-    source: Literal["danmarkskort"]  # type: ignore[assignment]
-    detail: RatesComputed  # type: ignore[assignment]
+    detail_type: Literal["RatesComputed"] = Field(alias="detail-type")
+    source: Literal["danmarkskort"]
+    detail: RatesComputed
 
 
 class SitePublishedEvent(EventBridgeModel):
-    detail_type: Literal["SitePublished"] = Field(alias="detail-type")  # type: ignore[assignment]
-    source: Literal["danmarkskort"]  # type: ignore[assignment]
-    detail: SitePublished  # type: ignore[assignment]
+    detail_type: Literal["SitePublished"] = Field(alias="detail-type")
+    source: Literal["danmarkskort"]
+    detail: SitePublished
 
 
 E = TypeVar("E", bound=BaseModel)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -34,8 +34,8 @@ class Observability:
 
     def handler(self, handler: H) -> H:
         """Wrap a Lambda handler: context in every log line, metrics flushed at the end."""
-        wrapped: H = self.logger.inject_lambda_context(self.metrics.log_metrics(handler))
-        return wrapped
+        wrapped = self.logger.inject_lambda_context(self.metrics.log_metrics(handler))
+        return cast(H, wrapped)  # Powertools' decorators keep the signature, typed as Callable
 
     def correlate(self, extract_id: str) -> None:
         """Every later log line of this invocation carries the extract id."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from botocore.exceptions import ClientError
 
@@ -91,8 +91,9 @@ class Ledger:
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
-            item = exc.response.get("Item") or self._get(extract_id, kommunekode)
-            return _entry(kommunekode, item)
+            # The item as it was (ReturnValuesOnConditionCheckFailure); the stubs say object.
+            old = cast(dict[str, Any], exc.response.get("Item") or {})
+            return _entry(kommunekode, old or self._get(extract_id, kommunekode))
         attempts = int(response["Attributes"].get("attempts", {"N": "1"})["N"])
         return Claim(extract_id, kommunekode, token, attempts)
 

@@ -127,7 +127,7 @@ class ComputeJob:
             received=ev.received,
             years=list(ev.figures.years),
             bucket=self.bucket.name,
-            keys=keys,  # type: ignore[arg-type]
+            keys=keys,
             warnings=ev.report.n_warnings,
             rows=int(ev.report.facts.get("rows", 0)),
             municipalities=int(ev.report.facts.get("municipalities", 0)),
@@ -147,7 +147,7 @@ class ComputeJob:
             extract_file=ev.extract_file,
             received=ev.received,
             bucket=self.bucket.name,
-            keys=keys,  # type: ignore[arg-type]
+            keys=keys,
             problems=ev.report.n_errors,
         )
         self.bus.emit(detail)

@@ -110,7 +110,7 @@ class NotifyJob:
             ledger=self.ledger,
             sender=sender,
             outbox=outbox,
-            announce=lambda d: self.bus.emit(MunicipalityNotified.model_validate(d)),
+            announce=self._announce,
             clock=self.clock,
             dry_run=self.settings.dry_run,
             time_left=self.time_left,
@@ -118,3 +118,6 @@ class NotifyJob:
         summary = run.run(mails)
         outbox.write_summary(extract_id, summary)
         return summary
+
+    def _announce(self, detail: dict[str, Any]) -> None:
+        self.bus.emit(MunicipalityNotified.model_validate(detail))

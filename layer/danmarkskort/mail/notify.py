@@ -251,4 +251,3 @@ class Run:
 
 class _Stop(Exception):
     """Stop this pass now; what is left is for the retry."""
-

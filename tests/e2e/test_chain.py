@@ -242,7 +242,15 @@ def test_cli_serve_shows_the_site_on_localhost(published):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "danmarkskort_tools.cli", "serve", str(result.out), "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "danmarkskort_tools.cli",
+            "serve",
+            str(result.out),
+            "--port",
+            str(port),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )

@@ -185,7 +185,9 @@ def test_every_municipality_decides_cases_every_year():
 
 def test_every_spelling_resolves_to_the_intended_municipality():
     profile = json.loads(
-        resources.files("danmarkskort_tools").joinpath("data", "sample_profile.json").read_text("utf-8")
+        resources.files("danmarkskort_tools")
+        .joinpath("data", "sample_profile.json")
+        .read_text("utf-8")
     )
     for code, variants in profile["varianter"].items():
         for v in variants:

@@ -52,17 +52,20 @@ def test_action_plan_text_stops_after_the_configured_publication_year():
     [
         (
             {"emne": "Tal for {aar} til {modtager}"},
-            r"field 'emne' uses unknown placeholder\(s\) \{modtager\}",
+            r"^mail\.json: emne: uses unknown placeholder \{modtager\}",
         ),
-        ({"emne": "Tal {aar"}, "field 'emne' has a broken placeholder"),
-        ({"emne": "Tal\r\nBcc: x@y.dk"}, "field 'emne' contains a line break"),
+        ({"emne": "Tal {aar"}, "emne: has a broken placeholder"),
+        ({"emne": "Tal\r\nBcc: x@y.dk"}, "emne: contains a line break"),
         (
             {"afsender_navn": "Ministeriet\nBcc: x@y.dk"},
-            "field 'afsender_navn' contains a line break",
+            "afsender_navn: contains a line break",
         ),
-        ({"pligt_79b": ""}, "field 'pligt_79b' must be a non-empty text"),
-        ({"frist": "31-12-2025"}, "field 'frist'"),
-        ({"handlingsplan_sidste_offentliggoerelsesaar": "2025"}, "must be a year or null"),
+        ({"pligt_79b": ""}, "pligt_79b: must be a non-empty text"),
+        ({"frist": "31-12-2025"}, "frist: is not a valid date YYYY-MM-DD"),
+        (
+            {"handlingsplan_sidste_offentliggoerelsesaar": "2025"},
+            "handlingsplan_sidste_offentliggoerelsesaar: must be a year",
+        ),
         ({"ekstra": "x"}, "unknown field"),
     ],
 )

@@ -135,19 +135,31 @@ def test_without_files_the_book_is_empty() -> None:
     [
         (
             {"kommunekode": "999", "kind": "kommentar", "text": "x"},
-            "remarks.json: remarks[0]: field 'kommunekode' = '999' is not one of the 98",
+            "remarks.json: remarks[0].kommunekode: is not one of the 98 municipalities (value: '999')",
         ),
-        ({"kommunekode": "411", "kind": "kommentar", "text": "x"}, "field 'kommunekode' = '411'"),
+        (
+            {"kommunekode": "411", "kind": "kommentar", "text": "x"},
+            "remarks[0].kommunekode: is not one of the 98 municipalities (value: '411')",
+        ),
         (
             {"kommunekode": "101", "kind": "kommentar", "text": "x", "omraader": ["skole"]},
-            "remarks.json: remarks[0]: field 'omraader' has unknown area 'skole'",
+            "remarks.json: remarks[0].omraader[0]: is no area of areas.json",
         ),
-        ({"kommunekode": "101", "kind": "ros", "text": "x"}, "field 'kind' = 'ros'"),
-        ({"kommunekode": "101", "kind": "kommentar", "text": "  "}, "field 'text'"),
-        ({"kommunekode": "101", "kind": "bemaerkning", "text": "x"}, "field 'kilde'"),
+        (
+            {"kommunekode": "101", "kind": "ros", "text": "x"},
+            "remarks[0].kind: must be 'kommentar' or 'bemaerkning' (value: 'ros')",
+        ),
+        (
+            {"kommunekode": "101", "kind": "kommentar", "text": "  "},
+            "remarks[0].text: must be a non-empty text",
+        ),
+        (
+            {"kommunekode": "101", "kind": "bemaerkning", "text": "x"},
+            "remarks[0].kilde: must name who makes the remark",
+        ),
         (
             {"kommunekode": "101", "kind": "kommentar", "text": "x", "aar_fra": "2020"},
-            "field 'aar_fra' = '2020' is not a year",
+            "remarks[0].aar_fra: must be a year such as 2024 (value: '2020')",
         ),
         (
             {
@@ -157,9 +169,9 @@ def test_without_files_the_book_is_empty() -> None:
                 "aar_fra": 2022,
                 "aar_til": 2021,
             },
-            "field 'aar_til' = 2021 is before",
+            "remarks[0].aar_til: is before aar_fra 2022 (value: 2021)",
         ),
-        ({"kommunekode": "101", "kind": "kommentar", "txt": "x"}, "unknown field(s) txt"),
+        ({"kommunekode": "101", "kind": "kommentar", "txt": "x"}, "remarks[0].txt: unknown field"),
     ],
 )
 def test_bad_remarks_are_rejected_naming_file_entry_and_field(
@@ -173,15 +185,34 @@ def test_bad_remarks_are_rejected_naming_file_entry_and_field(
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"vaert": "Atlantis"}, "arrangements[0]: field 'vaert' = 'Atlantis' is not one of the 98"),
-        ({"betjent": "185"}, "same municipality"),
-        ({"omraader": ["boernehandicap", "skole"]}, "field 'omraader' has unknown area 'skole'"),
-        ({"omraader": []}, "field 'omraader' must name at least one area"),
-        ({"gyldig_fra": "2007-13-01"}, "field 'gyldig_fra' = '2007-13-01' is not a valid date"),
-        ({"gyldig_fra": None}, "field 'gyldig_fra' = None must be a date"),
-        ({"gyldig_til": "01-09-2021"}, "field 'gyldig_til' = '01-09-2021' is not a valid date"),
-        ({"gyldig_til": "2006-12-31"}, "field 'gyldig_til' = 2006-12-31 is before gyldig_fra"),
-        ({"gyldig_tl": "2021-08-31"}, "arrangements[0]: unknown field(s) gyldig_tl"),
+        (
+            {"vaert": "Atlantis"},
+            "arrangements[0].vaert: is not one of the 98 municipalities (value: 'Atlantis')",
+        ),
+        ({"betjent": "185"}, "arrangements[0].betjent: is the same municipality as vaert"),
+        (
+            {"omraader": ["boernehandicap", "skole"]},
+            "arrangements[0].omraader[1]: is no area of areas.json (known: socialomraadet, "
+            "boernehandicap, voksenhandicap) (value: 'skole')",
+        ),
+        ({"omraader": []}, "arrangements[0].omraader: must have at least 1 entry"),
+        (
+            {"gyldig_fra": "2007-13-01"},
+            "arrangements[0].gyldig_fra: is not a valid date YYYY-MM-DD (value: '2007-13-01')",
+        ),
+        (
+            {"gyldig_fra": None},
+            "arrangements[0].gyldig_fra: must be a date YYYY-MM-DD (value: None)",
+        ),
+        (
+            {"gyldig_til": "01-09-2021"},
+            "arrangements[0].gyldig_til: is not a valid date YYYY-MM-DD (value: '01-09-2021')",
+        ),
+        (
+            {"gyldig_fra": "2010-01-01", "gyldig_til": "2009-12-31"},
+            "arrangements[0].gyldig_til: is before gyldig_fra 2010-01-01 (value: '2009-12-31')",
+        ),
+        ({"gyldig_tl": "2021-08-31"}, "arrangements[0].gyldig_tl: unknown field"),
     ],
 )
 def test_bad_cooperation_is_rejected_naming_file_entry_and_field(

@@ -13,11 +13,11 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 import pytest
-from danmarkskort.domain.areas import default_mapping
+from danmarkskort import text as fmt
 from danmarkskort.config.sources import ConfigError, layered
+from danmarkskort.domain.areas import default_mapping
 from danmarkskort.domain.municipalities import Registry
 from danmarkskort.domain.remarks import RemarkBook, load_remark_book
-from danmarkskort import text as fmt
 from danmarkskort.render import site as site_module
 from danmarkskort.render.geometry import GeometryError, parse_tilegrid, tilegrid
 from danmarkskort.render.site import RenderError, build_site
@@ -88,7 +88,7 @@ def test_rates_are_classed_by_their_published_value() -> None:
                 "klasser": [{"fra": 5, "til": 10, "farve": "#000000", "tekst": "#ffffff"}],
                 "ingen_sager": {},
             },
-            "klasser[0]: field 'fra' must be 0",
+            "klasser[0].fra: must be 0 (classes must be contiguous) (value: 5)",
         ),
         (
             {
@@ -98,7 +98,7 @@ def test_rates_are_classed_by_their_published_value() -> None:
                 ],
                 "ingen_sager": {},
             },
-            "klasser[0]: field 'farve' must be a colour",
+            "klasser[0].farve: must be a colour like #1a2b3c (value: 'blå')",
         ),
         (
             {
@@ -108,7 +108,7 @@ def test_rates_are_classed_by_their_published_value() -> None:
                 ],
                 "ingen_sager": {},
             },
-            "klasser[0]: field 'til'",
+            "klasser[0].til: must rise, and be null only in the last class",
         ),
         (
             {
@@ -118,7 +118,7 @@ def test_rates_are_classed_by_their_published_value() -> None:
                 ],
                 "ingen_sager": "#eceeef",
             },
-            "kort.json: 'klasser' must be a list and 'ingen_sager' an object",
+            "kort.json: ingen_sager: must be an object",
         ),
     ],
 )

@@ -4,14 +4,13 @@ config/areas.json (the ministry's lists are not fixed in law, so they are data, 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cache
 
-from danmarkskort.config.sources import ConfigError, ConfigSource, layered, require
+from danmarkskort.config.loader import load, parse
+from danmarkskort.config.models import AreasFile
+from danmarkskort.config.sources import ConfigSource, layered
 from danmarkskort.domain.provisions import parse_paragraph
-
-AREAS_FILE = "areas.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,67 +78,37 @@ class Mapping:
         return tuple(dict.fromkeys(r.omraade for r in self.rules if r.applies(lov, aar, sections)))
 
 
-def parse_mapping(data: bytes, source: str = AREAS_FILE) -> Mapping:
-    """Parse and check areas.json; errors name the file, the entry and the field."""
-    where = source
-    try:
-        doc = json.loads(data)
-        areas_list, laws_list = doc["areas"], doc["laws"]
-        areas = []
-        for i, a in enumerate(areas_list):
-            where = f"{source}: areas[{i}]"
-            areas.append(
-                Area(a["slug"], a["navn"], a.get("kort", a["navn"]), a.get("beskrivelse", ""))
-            )
-        laws = []
-        for i, law in enumerate(laws_list):
-            where = f"{source}: laws[{i}]"
-            laws.append(
-                Law(
-                    slug=law["slug"],
-                    navn=law["navn"],
-                    forkortelse=law.get("forkortelse", ""),
-                    aliases=tuple(" ".join(x.lower().split()) for x in law.get("aliases", [])),
-                    gyldig_fra=int(law.get("gyldig_fra") or 0),
-                    gyldig_til=None if law.get("gyldig_til") is None else int(law["gyldig_til"]),
-                )
-            )
-    except KeyError as exc:
-        raise ConfigError(f"{where}: field {exc} is missing") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError, TypeError, ValueError) as exc:
-        raise ConfigError(f"{where}: invalid areas/laws: {exc!r}") from exc
-    area_slugs = {a.slug for a in areas}
-    law_slugs = {law.slug for law in laws}
-    rules = []
-    for i, entry in enumerate(doc.get("mappings", [])):
-        where = f"{source}: mappings[{i}]"
-        if not isinstance(entry, dict):
-            raise ConfigError(f"{where}: must be an object")
-        if entry.get("omraade") not in area_slugs:
-            raise ConfigError(f"{where}: field 'omraade' = {entry.get('omraade')!r} is no area")
-        if entry.get("lov") not in law_slugs:
-            raise ConfigError(f"{where}: field 'lov' = {entry.get('lov')!r} is no law")
-        try:
-            fra = int(entry["gyldig_fra"])
-            til = None if entry.get("gyldig_til") is None else int(entry["gyldig_til"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError(f"{where}: field 'gyldig_fra'/'gyldig_til' must be years") from exc
-        raw = entry.get("bestemmelser")
-        if raw == "*":
-            sections = None
-        elif isinstance(raw, list) and raw:
-            parsed = [parse_paragraph(f"§ {item}") for item in raw]
-            bad = [item for item, found in zip(raw, parsed, strict=True) if not found]
-            if bad:
-                # Dropped silently, its cases would count in no area.
-                raise ConfigError(
-                    f"{where}: field 'bestemmelser' has {bad[0]!r}, not a section number"
-                )
-            sections = frozenset(s for found in parsed for s in found)
-        else:
-            raise ConfigError(f"{where}: field 'bestemmelser' must be '*' or a list of sections")
-        rules.append(_Rule(entry["omraade"], entry["lov"], fra, til, sections))
-    return Mapping(tuple(areas), tuple(laws), tuple(rules))
+def parse_mapping(data: bytes) -> Mapping:
+    """areas.json's bytes as a Mapping; ConfigError names the file, the entry and the field."""
+    return _mapping(parse(data, AreasFile))
+
+
+def _mapping(doc: AreasFile) -> Mapping:
+    areas = tuple(Area(a.slug, a.navn, a.kort or a.navn, a.beskrivelse) for a in doc.areas)
+    laws = tuple(
+        Law(
+            slug=law.slug,
+            navn=law.navn,
+            forkortelse=law.forkortelse,
+            aliases=tuple(" ".join(x.lower().split()) for x in law.aliases),
+            gyldig_fra=law.gyldig_fra or 0,
+            gyldig_til=law.gyldig_til,
+        )
+        for law in doc.laws
+    )
+    rules = tuple(
+        _Rule(
+            m.omraade,
+            m.lov,
+            m.gyldig_fra,
+            m.gyldig_til,
+            None
+            if m.bestemmelser is None
+            else frozenset(s for item in m.bestemmelser for s in parse_paragraph(f"§ {item}")),
+        )
+        for m in doc.mappings
+    )
+    return Mapping(areas, laws, rules)
 
 
 @cache
@@ -149,4 +118,5 @@ def default_mapping() -> Mapping:
 
 
 def load_mapping(source: ConfigSource) -> Mapping:
-    return parse_mapping(require(source, AREAS_FILE))
+    """areas.json from the source (it must have one: the bundled default stands last)."""
+    return _mapping(load(source, AreasFile))

@@ -1,27 +1,19 @@
 """Who gets each municipality's mail: recipients.json (kommunekode → addresses), as data.
 
-Everything that ends up in a mail header is checked here, before anything is sent: an
-address must be a plain ASCII address and no value may carry a line break (a CR/LF in a
-header value is how header injection works).
+Everything that ends up in a mail header is checked before anything is sent, by the rules
+in config.fields: an address must be a plain ASCII address and no value may carry a line
+break (a CR/LF in a header value is how header injection works).
 """
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass
 from email.headerregistry import Address
 
-from danmarkskort.config.sources import ConfigError, ConfigSource, require
-from danmarkskort.domain.municipalities import registry
-
-RECIPIENTS_FILE = "recipients.json"
-
-# Deliberately stricter than RFC 5322: what SES accepts and municipal mail servers expect.
-_LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_ADDRESS = re.compile(rf"{_LOCAL}@{_LABEL}(?:\.{_LABEL})+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]")
+from danmarkskort.config.fields import address_problem, unsafe_character
+from danmarkskort.config.loader import load, parse
+from danmarkskort.config.models import RecipientsFile
+from danmarkskort.config.sources import ConfigError, ConfigSource
 
 
 @dataclass(frozen=True)
@@ -48,69 +40,42 @@ class RecipientBook:
 
 
 def check_address(value: object, where: str) -> str:
-    """A single plain address, or ConfigError naming where it came from."""
+    """A single plain address (e.g. from an environment variable), or ConfigError naming
+    where it came from. The same rule as an address in recipients.json."""
     if not isinstance(value, str):
         raise ConfigError(f"{where}: must be an email address as text, not {value!r}")
-    if _CONTROL.search(value):
-        raise ConfigError(
-            f"{where}: {value!r} contains a line break or control character (header injection)"
-        )
-    text = value.strip()
-    if len(text) > 254 or not _ADDRESS.fullmatch(text):
-        raise ConfigError(f"{where}: {value!r} is not a valid email address")
-    return text
+    if problem := address_problem(value):
+        raise ConfigError(f"{where}: {value!r} {problem}")
+    return value.strip()
 
 
 def check_header_text(value: object, where: str) -> str:
     """A display name or subject: text without line breaks or control characters."""
     if not isinstance(value, str):
         raise ConfigError(f"{where}: must be text, not {value!r}")
-    if _CONTROL.search(value):
+    if unsafe_character(value):
         raise ConfigError(
             f"{where}: {value!r} contains a line break or control character (header injection)"
         )
     return value.strip()
 
 
-def parse_recipients(data: bytes, source: str = RECIPIENTS_FILE) -> RecipientBook:
-    try:
-        doc = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{source}: not valid JSON: {exc}") from exc
-    table = doc.get("recipients") if isinstance(doc, dict) else None
-    if not isinstance(table, dict):
-        raise ConfigError(
-            f"{source}: the top level must be an object with an object 'recipients' "
-            '(kommunekode → addresses, e.g. {"155": ["post@dragoer.dk"]})'
-        )
-    entries: dict[str, tuple[Recipient, ...]] = {}
-    for key, value in table.items():
-        where = f"{source}: recipients[{key!r}]"
-        hit = registry().resolve(key)
-        if hit.kind != "municipality" or hit.municipality is None or not key.strip().isdigit():
-            raise ConfigError(f"{where}: {key!r} is not the kommunekode of one of the 98")
-        code = hit.municipality.code
-        if code in entries:
-            raise ConfigError(f"{where}: kommunekode {code} appears more than once")
-        items = value if isinstance(value, list) else [value]
-        recipients: dict[str, Recipient] = {}
-        for i, item in enumerate(items):
-            here = f"{where}[{i}]"
-            if isinstance(item, str):
-                address, name = check_address(item, here), ""
-            elif isinstance(item, dict):
-                unknown = set(item) - {"address", "name"}
-                if unknown:
-                    raise ConfigError(f"{here}: unknown field(s) {', '.join(sorted(unknown))}")
-                address = check_address(item.get("address"), f"{here} field 'address'")
-                name = check_header_text(item.get("name", ""), f"{here} field 'name'")
-            else:
-                raise ConfigError(f"{here}: must be an address or an object with 'address'")
-            recipients.setdefault(address.lower(), Recipient(address, name))
-        if recipients:
-            entries[code] = tuple(recipients.values())
-    return RecipientBook(entries)
+def parse_recipients(data: bytes) -> RecipientBook:
+    """recipients.json's bytes as a RecipientBook; ConfigError names the file and entry."""
+    return _book(parse(data, RecipientsFile))
 
 
 def load_recipients(source: ConfigSource) -> RecipientBook:
-    return parse_recipients(require(source, RECIPIENTS_FILE))
+    """recipients.json from the source (the bundled placeholders stand last)."""
+    return _book(load(source, RecipientsFile))
+
+
+def _book(doc: RecipientsFile) -> RecipientBook:
+    entries: dict[str, tuple[Recipient, ...]] = {}
+    for code, items in doc.recipients.items():
+        recipients: dict[str, Recipient] = {}
+        for item in items:  # the same address twice (in any case) is sent to once
+            recipients.setdefault(item.address.lower(), Recipient(item.address, item.name))
+        if recipients:
+            entries[code] = tuple(recipients.values())
+    return RecipientBook(entries)

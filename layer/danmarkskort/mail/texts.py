@@ -6,16 +6,15 @@ Legal text lives in data because the law changes (§ 79 b, stk. 2-3 may lapse on
 
 from __future__ import annotations
 
-import json
 import re
-import string
 from dataclasses import dataclass
 from datetime import date
 
-from danmarkskort.config.sources import ConfigError, ConfigSource, require
+from danmarkskort.config.loader import load, parse
+from danmarkskort.config.models import MailFile
+from danmarkskort.config.sources import ConfigSource
 from danmarkskort.text import long_date
 
-MAIL_FILE = "mail.json"
 NBSP = "\u00a0"
 # '§ 79 b', 'stk. 2', '1. januar': keep them on one line when the text is wrapped.
 _NO_BREAK = re.compile(
@@ -27,22 +26,6 @@ _NO_BREAK = re.compile(
 def no_break(text: str) -> str:
     """Non-breaking spaces inside legal references and dates."""
     return _NO_BREAK.sub(lambda m: m.group(1) + NBSP, text)
-
-
-PLACEHOLDERS = frozenset({"aar", "kommune", "frist", "offentliggoerelsesaar"})
-_TEXT_FIELDS = (
-    "afsender_navn",
-    "emne",
-    "hilsen",
-    "indledning",
-    "pligt_79b",
-    "handlingsplan",
-    "laesevejledning",
-    "afslutning",
-    "automatisk",
-)
-_OPTIONAL = frozenset({"handlingsplan", "automatisk"})
-_HEADER_FIELDS = ("afsender_navn", "emne")
 
 
 @dataclass(frozen=True)
@@ -82,65 +65,28 @@ class MailTexts:
         return self.fill("handlingsplan", newest_year, kommune)
 
 
-def parse_mail_texts(data: bytes, source: str = MAIL_FILE) -> MailTexts:
-    """Check every text and placeholder now, so a typo fails the run before any mail is sent."""
-    try:
-        doc = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{source}: not valid JSON: {exc}") from exc
-    if not isinstance(doc, dict):
-        raise ConfigError(f"{source}: the top level must be an object")
-    unknown = set(doc) - {
-        *_TEXT_FIELDS,
-        "handlingsplan_sidste_offentliggoerelsesaar",
-        "frist",
-        "_comment",
-    }
-    if unknown:
-        raise ConfigError(f"{source}: unknown field(s) {', '.join(sorted(unknown))}")
-    texts: dict[str, str] = {}
-    for name in _TEXT_FIELDS:
-        value = doc.get(name, "" if name in _OPTIONAL else None)
-        if value is None and name in _OPTIONAL:
-            value = ""
-        if not isinstance(value, str) or (name not in _OPTIONAL and not value.strip()):
-            raise ConfigError(f"{source}: field '{name}' must be a non-empty text")
-        _check_placeholders(value, source, name)
-        if name in _HEADER_FIELDS and ("\r" in value or "\n" in value):
-            raise ConfigError(
-                f"{source}: field '{name}' contains a line break; it goes into a mail header"
-            )
-        texts[name] = value.strip()
-    last = doc.get("handlingsplan_sidste_offentliggoerelsesaar")
-    if last is not None and (isinstance(last, bool) or not isinstance(last, int)):
-        raise ConfigError(
-            f"{source}: field 'handlingsplan_sidste_offentliggoerelsesaar' = {last!r} "
-            "must be a year or null"
-        )
-    frist = doc.get("frist")
-    if frist is not None:
-        try:
-            frist = date.fromisoformat(str(frist))
-        except ValueError as exc:
-            raise ConfigError(
-                f"{source}: field 'frist' = {frist!r} must be a date YYYY-MM-DD or null"
-            ) from exc
-    return MailTexts(**texts, handlingsplan_sidste_aar=last, frist=frist)
+def parse_mail_texts(data: bytes) -> MailTexts:
+    """mail.json's bytes as MailTexts: every text and placeholder is checked now, so a typo
+    fails the run before any mail is sent."""
+    return _texts(parse(data, MailFile))
 
 
 def load_mail_texts(source: ConfigSource) -> MailTexts:
-    return parse_mail_texts(require(source, MAIL_FILE))
+    """mail.json from the source (the bundled default stands last)."""
+    return _texts(load(source, MailFile))
 
 
-def _check_placeholders(text: str, source: str, name: str) -> None:
-    try:
-        fields = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
-    except ValueError as exc:
-        raise ConfigError(f"{source}: field '{name}' has a broken placeholder: {exc}") from exc
-    bad = fields - PLACEHOLDERS
-    if bad:
-        raise ConfigError(
-            f"{source}: field '{name}' uses unknown placeholder(s) "
-            f"{', '.join('{' + b + '}' for b in sorted(bad))} "
-            f"(known: {', '.join('{' + p + '}' for p in sorted(PLACEHOLDERS))})"
-        )
+def _texts(doc: MailFile) -> MailTexts:
+    return MailTexts(
+        afsender_navn=doc.afsender_navn,
+        emne=doc.emne,
+        hilsen=doc.hilsen,
+        indledning=doc.indledning,
+        pligt_79b=doc.pligt_79b,
+        handlingsplan=doc.handlingsplan or "",
+        laesevejledning=doc.laesevejledning,
+        afslutning=doc.afslutning,
+        automatisk=doc.automatisk or "",
+        handlingsplan_sidste_aar=doc.handlingsplan_sidste_offentliggoerelsesaar,
+        frist=doc.frist,
+    )

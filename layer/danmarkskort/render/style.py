@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass
 
-from danmarkskort.config.sources import ConfigError, ConfigSource, require
+from danmarkskort.config.loader import load, parse
+from danmarkskort.config.models import KortFile
+from danmarkskort.config.sources import ConfigSource
 from danmarkskort.text import round_half_up
-
-STYLE_FILE = "kort.json"
-_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,45 +45,17 @@ class MapStyle:
         return self.classes[-1]
 
 
-def parse_style(data: bytes, source: str = STYLE_FILE) -> MapStyle:
-    try:
-        doc = json.loads(data)
-        raw = doc["klasser"]
-        none = doc["ingen_sager"]
-    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as exc:
-        raise ConfigError(f"{source}: needs 'klasser' and 'ingen_sager' ({exc!r})") from exc
-    if not isinstance(raw, list) or not isinstance(none, dict):
-        raise ConfigError(f"{source}: 'klasser' must be a list and 'ingen_sager' an object")
-    classes = []
-    expected = 0
-    for i, c in enumerate(raw):
-        where = f"{source}: klasser[{i}]"
-        if not isinstance(c, dict) or c.get("fra") != expected:
-            raise ConfigError(
-                f"{where}: field 'fra' must be {expected} (classes must be contiguous)"
-            )
-        til = c.get("til")
-        last = i == len(raw) - 1
-        if (til is None) != last or (
-            til is not None and (not isinstance(til, int) or til <= expected)
-        ):
-            raise ConfigError(f"{where}: field 'til' must rise, and be null only in the last class")
-        for field in ("farve", "tekst"):
-            if not isinstance(c.get(field), str) or not _COLOUR.match(c[field]):
-                raise ConfigError(f"{where}: field '{field}' must be a colour like #1a2b3c")
-        classes.append(MapClass(i, expected, til, c["farve"].lower(), c["tekst"].lower()))
-        expected = til if til is not None else expected
-    if len(classes) < 2:
-        raise ConfigError(f"{source}: field 'klasser' needs at least two classes")
-    for field in ("farve", "prik", "tekst"):
-        if not isinstance(none.get(field), str) or not _COLOUR.match(none[field]):
-            raise ConfigError(
-                f"{source}: ingen_sager: field '{field}' must be a colour like #1a2b3c"
-            )
-    return MapStyle(
-        tuple(classes), none["farve"].lower(), none["prik"].lower(), none["tekst"].lower()
-    )
+def parse_style(data: bytes) -> MapStyle:
+    """kort.json's bytes as a MapStyle; ConfigError names the file, the class and the field."""
+    return _style(parse(data, KortFile))
 
 
 def load_style(source: ConfigSource) -> MapStyle:
-    return parse_style(require(source, STYLE_FILE))
+    """kort.json from the source (the bundled default stands last)."""
+    return _style(load(source, KortFile))
+
+
+def _style(doc: KortFile) -> MapStyle:
+    classes = tuple(MapClass(i, c.fra, c.til, c.farve, c.tekst) for i, c in enumerate(doc.klasser))
+    none = doc.ingen_sager
+    return MapStyle(classes, none.farve, none.prik, none.tekst)

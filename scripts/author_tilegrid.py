@@ -1,4 +1,4 @@
-"""How the bundled tile-grid cartogram (shared/danmarkskort/data/tilegrid.csv) was authored.
+"""How the bundled tile-grid cartogram (layer/danmarkskort/data/tilegrid.csv) was authored.
 
 Run once by a developer, not at build or run time: reads the DAGI boundaries beside the repo,
 spreads the dense capital area out around Copenhagen, and places the 98 municipalities on a

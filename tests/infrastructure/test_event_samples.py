@@ -117,7 +117,7 @@ def test_s3_rule_ignores_other_buckets(stack):
 @pytest.mark.parametrize("encode", [False, True], ids=["raw-key", "url-encoded-key"])
 def test_compute_rates_handles_the_sample_event(stack, encode):
     """`sam local invoke -e events/s3_object_created.json`, locally: the real handler, the
-    sample event, the object at its key. Both forms of the key must work (design §2)."""
+    sample event, the object at its key. Both forms of the key must work (docs/design.md §6)."""
     event = copy.deepcopy(_load("s3_object_created.json"))
     key = event["detail"]["object"]["key"]
     with LocalAws(stack) as aws, open("/dev/null", "w") as log:

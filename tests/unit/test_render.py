@@ -334,7 +334,7 @@ def test_year_page_has_three_maps_national_split_legend_and_change(site) -> None
 
 
 def test_year_page_after_a_gap_in_the_years_compares_with_nothing() -> None:
-    """Changes are only against the year before (design §4): 2024 after 2022 has none."""
+    """Changes are only against the year before (docs/design.md §4): 2024 after 2022 has none."""
     doc = make_doc(years=(2022, 2024))
     doc = dataclasses.replace(
         doc,

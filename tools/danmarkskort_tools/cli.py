@@ -1,4 +1,4 @@
-"""`danmarkskort`: the console command of design §5.
+"""`danmarkskort`: check an extract, or run the whole pipeline on a local AWS (docs/design.md §5).
 
 validate  check an extract, publish nothing (exit 0 accepted, 2 rejected)
 run       the whole chain on a local AWS (moto) for one extract file

@@ -40,7 +40,7 @@ class BundledSource:
 
 @dataclass(frozen=True)
 class BucketSource:
-    """config/<name> in the data bucket (bucket: adapters.storage.Bucket)."""
+    """config/<name> in the data bucket (a ports.BlobStore)."""
 
     bucket: object
 

@@ -1,4 +1,4 @@
-"""The published figures (design §4, a contract): record shape, CSV/JSON form, and loading.
+"""The published figures (docs/design.md §4, a contract): record shape, CSV/JSON form, and loading.
 
 Pure Python, no pandas: render_site and notify_municipalities read figures through this
 module, and they must stay light to import.
@@ -14,6 +14,7 @@ from typing import Any
 
 from danmarkskort import __version__
 from danmarkskort.domain.municipalities import NATIONAL_CODE
+from danmarkskort.ports import BlobStore
 
 COUNT_FIELDS = ("stadfaestet", "aendret_ophaevet", "hjemvist", "afvist")
 
@@ -206,8 +207,8 @@ def load_figures_json(data: bytes | str) -> FiguresDoc:
     )
 
 
-def load_announced(bucket: Any, key: str, extract_id: str) -> tuple[FiguresDoc, str]:
-    """The figures.json an event announced (bucket: adapters.storage.Bucket), with its resolved
+def load_announced(bucket: BlobStore, key: str, extract_id: str) -> tuple[FiguresDoc, str]:
+    """The figures.json an event announced (a ports.BlobStore), with its resolved
     key; a document of another extract than the event's is refused, never published or sent."""
     resolved = bucket.resolve_key(key)
     doc = load_figures_json(bucket.get(resolved))

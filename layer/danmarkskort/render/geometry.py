@@ -1,6 +1,6 @@
 """Map geometry: where each municipality is drawn. The built-in default is the project's own
 tile-grid cartogram (data/tilegrid.csv: one equal tile each, so Læsø weighs as much as
-Aarhus); a configured ``kommuner.geojson`` gives a geographic map instead (render.geo).
+Aarhus); a configured ``kommuner.geojson`` gives a geographic map instead (render.geojson).
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ class ChainError(RuntimeError):
 
 
 def find_root(start: Path | None = None) -> Path:
-    """The checkout holding template.yaml and functions/ (the package lives in shared/)."""
+    """The checkout holding template.yaml and functions/ (the package lives in layer/)."""
     candidates = [start] if start else [REPO, Path.cwd(), *Path.cwd().parents]
     for candidate in candidates:
         if candidate and (Path(candidate) / "template.yaml").is_file():

@@ -13,10 +13,10 @@ from email import policy
 from pathlib import Path
 
 import openpyxl
-from danmarkskort_tools.local.chain import ChainResult, summary
+from danmarkskort.domain.municipalities import registry
 from danmarkskort.mail import attachments as att
 from danmarkskort.mail.compose import ComposedMail, compose
-from danmarkskort.domain.municipalities import registry
+from danmarkskort_tools.local.chain import ChainResult, summary
 
 from tests.figures_support import mail_doc
 from tests.unit.test_mail_compose import context

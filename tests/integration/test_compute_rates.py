@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from pathlib import Path
 from urllib.parse import quote_plus
 
 import pytest
+from danmarkskort.events import EventError
 
 from tests.conftest import DATA_BUCKET, shared_path
 from tests.handlers import lambda_context as handler_context
@@ -195,8 +197,32 @@ def test_folder_marker_under_incoming_is_ignored(aws):
 def test_malformed_event_names_what_is_missing(aws):
     event = object_created("incoming/a.csv")
     del event["detail"]["object"]
-    with pytest.raises(ValueError, match="object"):
+    with pytest.raises(EventError, match=r"detail\.object: Field required"):
         load_handler()(event, lambda_context())
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (lambda e: e["detail"]["bucket"].pop("name"), "detail.bucket.name"),
+        (lambda e: e["detail"]["object"].update(key=None), "detail.object.key"),
+        (lambda e: e.update(time="yesterday"), "time"),
+        (lambda e: e.update(source="danmarkskort"), "source"),
+        (lambda e: e.update({"detail-type": "Object Deleted"}), "detail-type"),
+    ],
+)
+def test_a_malformed_event_is_one_error_naming_the_field(aws, change, says):
+    upload(aws, "incoming/a.csv", b"x")
+    event = object_created("incoming/a.csv")
+    change(event)
+    with pytest.raises(EventError, match=re.escape(says)):
+        load_handler()(event, lambda_context())
+    assert aws.bus_events() == []
+
+
+def test_an_event_that_is_not_an_object_is_refused(aws):
+    with pytest.raises(EventError, match="not an object"):
+        load_handler()(["incoming/a.csv"], lambda_context())
 
 
 def test_handed_out_example_extracts_compute(aws):

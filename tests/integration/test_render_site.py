@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 import pytest
 from danmarkskort.adapters.s3 import Bucket
 from danmarkskort.config.sources import ConfigError
 from danmarkskort.domain.figures import FiguresError
+from danmarkskort.events import EventError
 
 from tests.conftest import DATA_BUCKET, SITE_BUCKET, shared_path
 from tests.figures_support import make_doc
@@ -273,5 +275,47 @@ def test_configured_geojson_gives_a_geographic_map(aws):
 def test_event_without_figures_key_is_an_error(aws):
     event = rates_computed(EXTRACT_A)
     del event["detail"]["keys"]["figures_json"]
-    with pytest.raises(ValueError, match="figures_json"):
+    with pytest.raises(EventError, match=r"detail\.keys\.figures_json: Field required"):
         load_handler()(event, lambda_context())
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (lambda e: e["detail"].update(extract_id="../x"), "detail.extract_id"),
+        (lambda e: e["detail"].update(years=[]), "detail.years"),
+        (lambda e: e["detail"].update(years=["2024x"]), "detail.years[0]"),
+        (lambda e: e["detail"].update(keys="results/x/figures.json"), "detail.keys"),
+        (lambda e: e["detail"].update(event_version=2), "detail.event_version"),
+        (lambda e: e.update({"detail-type": "SitePublished"}), "detail-type"),
+        (lambda e: e.update(source="aws.s3"), "source"),
+        (lambda e: e.pop("detail"), "detail: Field required"),
+    ],
+)
+def test_a_malformed_event_is_one_error_naming_the_field(aws, change, says):
+    put_figures(aws, EXTRACT_A)
+    event = rates_computed(EXTRACT_A)
+    change(event)
+    with pytest.raises(EventError, match=re.escape(says)):
+        load_handler()(event, lambda_context())
+    assert aws.keys(SITE_BUCKET) == []
+
+
+def test_an_event_naming_another_data_bucket_is_refused(aws):
+    put_figures(aws, EXTRACT_A)
+    event = rates_computed(EXTRACT_A)
+    event["detail"]["bucket"] = "someone-elses-bucket"
+    with pytest.raises(EventError, match="someone-elses-bucket"):
+        load_handler()(event, lambda_context())
+    assert aws.keys(SITE_BUCKET) == []
+
+
+def test_the_manifest_carries_the_links_notify_uses(aws):
+    put_figures(aws, EXTRACT_A)
+    result = load_handler()(rates_computed(EXTRACT_A), lambda_context())
+    manifest = json.loads(
+        aws.s3.get_object(Bucket=SITE_BUCKET, Key=result["keys"]["manifest"])["Body"].read()
+    )
+    assert manifest["links"] == result["links"]
+    assert manifest["figures_key"] == f"results/{EXTRACT_A}/figures.json"
+    assert manifest["extract_id"] == EXTRACT_A

@@ -61,16 +61,30 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from danmarkskort_tools.local.template import load_stack
-from lambda_package import (
-    SOURCE_IGNORE,
-    compile_package,
-    has_requirements,
-    install_requirements,
-    lay_out,
-    pinned_versions,
-)
+
+# The same module either way: `python bench/cold_start.py` puts bench/ on sys.path, while
+# mypy (run from the repository root) knows bench/lambda_package.py as bench.lambda_package.
+if TYPE_CHECKING:
+    from bench.lambda_package import (
+        SOURCE_IGNORE,
+        compile_package,
+        has_requirements,
+        install_requirements,
+        lay_out,
+        pinned_versions,
+    )
+else:
+    from lambda_package import (
+        SOURCE_IGNORE,
+        compile_package,
+        has_requirements,
+        install_requirements,
+        lay_out,
+        pinned_versions,
+    )
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(__file__).resolve().parent / ".cache"
@@ -218,13 +232,13 @@ def build_mirror(packages: list[Package], python: str, rebuild: bool) -> Path:
     fresh = base / "build.tmp"
     _remove(fresh)
     kept = set()
-    for pkg, requirements, pins, key in plan:
+    for pkg, to_install, pins, key in plan:
         deps = None
-        if requirements is not None:
+        if to_install is not None:
             deps = deps_root / f"{pkg.name}-{key}"
             kept.add(deps.name)
             if not deps.is_dir():
-                _install(requirements, deps, python, pins)
+                _install(to_install, deps, python, pins)
         lay_out(pkg.source, pkg.dest(fresh), deps)
     for pkg, *_ in plan:
         compile_package(fresh / pkg.name, python)

@@ -33,7 +33,18 @@ def wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float] 
     return 100 * max(0.0, c - h), 100 * min(1.0, c + h)
 
 
-def figure(aar, omraade, code, name, s, a, h, af, threshold, prev_rate=None) -> Figure:
+def figure(
+    aar: int,
+    omraade: str,
+    code: str,
+    name: str,
+    s: int,
+    a: int,
+    h: int,
+    af: int,
+    threshold: int,
+    prev_rate: float | None = None,
+) -> Figure:
     n = s + a + h
     rate = 100.0 * (a + h) / n if n else None
     ci = wilson(a + h, n)
@@ -102,12 +113,16 @@ def make_doc(
                 rows.append(f)
                 for i, v in enumerate((s, a, h, af)):
                     tot[i] += v
+            nat_s, nat_a, nat_h, nat_af = tot
             nat = figure(
                 aar,
                 omraade,
                 NATIONAL_CODE,
                 NATIONAL_NAME,
-                *tot,
+                nat_s,
+                nat_a,
+                nat_h,
+                nat_af,
                 threshold,
                 prev.get((omraade, NATIONAL_CODE)),
             )

@@ -37,7 +37,7 @@ def number(value: float | int, decimals: int = 0) -> str:
     d = round_half_up(float(value), decimals)
     sign = MINUS if d < 0 else ""
     whole, _, frac = f"{abs(d):.{decimals}f}".partition(".")
-    groups = []
+    groups: list[str] = []
     while len(whole) > 3:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]

@@ -30,12 +30,11 @@ from datetime import date, timedelta
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, TypedDict
 
 import numpy as np
-
-from danmarkskort.domain.areas import Mapping, load_mapping
 from danmarkskort.config.sources import ConfigSource, layered
+from danmarkskort.domain.areas import Mapping, load_mapping
 from danmarkskort.domain.municipalities import registry
 from danmarkskort.domain.remarks import COOPERATION_FILE, Arrangement, parse_cooperation
 
@@ -166,8 +165,10 @@ def _build_profile(config: ConfigSource | None) -> _Profile:
         elif row["art"] == "region":
             instances.append(_Instance("", "region", ((row["navn"], 1.0),), row["kode"]))
         else:
-            forms = ((row["kode"], 0.6), (row["navn"], 0.4)) if row["kode"] else ((row["navn"], 1),)
-            instances.append(_Instance("", row["art"], forms, ""))
+            spellings: tuple[tuple[str, float], ...] = (
+                ((row["kode"], 0.6), (row["navn"], 0.4)) if row["kode"] else ((row["navn"], 1),)
+            )
+            instances.append(_Instance("", row["art"], spellings, ""))
     if faellesskab:
         faellesskab[0] = (faellesskab[0][0], 4.0)  # the usual spelling first
         instances.append(_Instance("", "faellesskab", tuple(faellesskab), ""))
@@ -642,6 +643,15 @@ def _normalise(shape: str, fmt: str, encoding: str, sep: str) -> tuple[str, str]
     return codec, sep
 
 
+class _Options(TypedDict):
+    """What every generator takes besides the shape and the file format."""
+
+    years: Sequence[int]
+    cases_per_year: int
+    seed: int
+    config: ConfigSource | None
+
+
 def write_extract(
     target: str | Path | IO[bytes],
     *,
@@ -679,7 +689,12 @@ def write_extract(
                 seed=seed,
                 config=config,
             )
-    opts = {"years": years, "cases_per_year": cases_per_year, "seed": seed, "config": config}
+    opts: _Options = {
+        "years": years,
+        "cases_per_year": cases_per_year,
+        "seed": seed,
+        "config": config,
+    }
     if fmt == "xlsx":
         return _write_xlsx(target, shape, opts)
     if newline is None:
@@ -696,7 +711,7 @@ def write_extract(
     return rows
 
 
-def _write_xlsx(target: IO[bytes], shape: Shape, opts: dict[str, Any]) -> int:
+def _write_xlsx(target: IO[bytes], shape: Shape, opts: _Options) -> int:
     from openpyxl import Workbook  # only the XLSX path needs it
 
     wb = Workbook(write_only=True)

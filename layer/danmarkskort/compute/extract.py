@@ -19,14 +19,22 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
+
+# No pandas-stubs by design: pandas is Any here. (unused-ignore: should the mypy config
+# come to ignore pandas' missing stubs itself, this comment must not turn into an error.)
+import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
 from danmarkskort.compute.report import Report, shown
 
+if TYPE_CHECKING:  # openpyxl is imported only where an XLSX extract is read
+    from openpyxl.workbook.workbook import Workbook
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
 Shape = Literal["cases", "aggregated"]
+SHAPES: tuple[Shape, ...] = ("cases", "aggregated")
 SHAPE_NAMES = {
     "cases": "sagsniveau (én række pr. sag)",
     "aggregated": "aggregeret (antal pr. udfald)",
@@ -50,6 +58,7 @@ _OTHER_FORMATS = (
     (b"7z\xbc\xaf", "et 7-Zip-arkiv"),
 )
 _MARKUP = (b"<!doctype html", b"<html", b"<table", b"<?xml", b"<workbook")
+_DANISH_LETTERS = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "§": "paragraf"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +84,7 @@ class Table:
 def header_key(text: object) -> str:
     """Case-, accent- and punctuation-insensitive: 'Ændring/Ophævelse' ~ 'aendring ophaevelse'."""
     s = unicodedata.normalize("NFKC", str(text or "")).strip().lower()
-    s = s.translate(str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "§": "paragraf"}))
+    s = s.translate(_DANISH_LETTERS)
     s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode("ascii")
     s = re.sub(r"[^a-z0-9]+", "", s)
     # Senders drop the Danish letters in different ways ('Afgorelse', 'Aar', 'Andring').
@@ -190,7 +199,8 @@ def _decode(data: bytes, report: Report) -> tuple[str, str] | None:
             )
             return None
         return text, encoding
-    assert first_error is not None
+    if first_error is None:  # each encoding tried either returned above or set first_error
+        raise RuntimeError(f"decoding: no encoding tried, none failed (encodings={encodings!r})")
     last = first_error if len(encodings) == 1 else _cp1252_error(data)
     line = data[: last.start].count(b"\n") + 1
     report.error(
@@ -226,7 +236,7 @@ def _has_utf8(data: bytes) -> bool:
     return data.find(b"\xc3") >= 0 and re.search(rb"\xc3[\x80-\xbf]", data) is not None
 
 
-def _score(keys: list[str]) -> dict[str, int]:
+def _score(keys: list[str]) -> dict[Shape, int]:
     specs = column_specs()
     return {
         shape: sum(
@@ -234,7 +244,7 @@ def _score(keys: list[str]) -> dict[str, int]:
             for col in specs[shape]
             if col.name in _DISTINCTIVE[shape]
         )
-        for shape in ("cases", "aggregated")
+        for shape in SHAPES
     }
 
 
@@ -289,7 +299,7 @@ def _match_header(
     keys = [column_key(h) for h in header]
     specs = column_specs()
     scores = _score(keys)
-    shape: Shape = max(scores, key=lambda s: scores[s])  # type: ignore[assignment]
+    shape = max(scores, key=scores.__getitem__)
     other: Shape = "aggregated" if shape == "cases" else "cases"
     if scores[other]:
         also = [
@@ -370,7 +380,8 @@ def _header_cells(line: str) -> tuple[str, list[str]]:
         rank = (max(_score([column_key(c) for c in cells]).values()), len(cells))
         if best is None or rank > best[0]:
             best = (rank, sep, cells)
-    assert best is not None
+    if best is None:  # the first separator is always tried
+        raise RuntimeError(f"header: no separator was tried (SEPARATORS={SEPARATORS!r})")
     return best[1], best[2]
 
 
@@ -531,7 +542,7 @@ def _pandas_body(
     trailing separators, an unquoted separator in a value); the fields beyond the header come
     back as a second frame. None when pandas cannot read the body at all.
     """
-    names = sorted(positions, key=positions.get)  # type: ignore[arg-type]
+    names = sorted(positions, key=positions.__getitem__)
     width = max(width, len(header))
     for _attempt in range(4):
         generic = [f"c{i}" for i in range(width)]
@@ -584,7 +595,7 @@ def _read_fields(
         frame = pd.read_csv(
             _at(data, start),
             dtype={g: "str" if g == numbers else "category" for g in generic},
-            **options,  # type: ignore[arg-type]
+            **options,
         )
     # pandas turns the categories of an all-numeric column into numbers ('0155' -> 155,
     # '2.000' -> 2.0, '1e3' -> 1000.0, '-0' -> 0): such columns are read again as text,
@@ -599,7 +610,7 @@ def _read_fields(
         text = pd.read_csv(  # all columns again: usecols would take the first row's width
             _at(data, start),
             dtype={g: "str" if g in inferred else "category" for g in generic},
-            **options,  # type: ignore[arg-type]
+            **options,
         )
         for g in inferred:
             frame[g] = text[g].astype(object).astype("category")
@@ -658,7 +669,7 @@ def _csv_module_body(
     report: Report,
 ) -> tuple[pd.DataFrame, pd.Series] | None:
     """Record by record with the stdlib reader: exact lines, every long row reported."""
-    names = sorted(positions, key=positions.get)  # type: ignore[arg-type]
+    names = sorted(positions, key=positions.__getitem__)
     idx = [positions[n] for n in names]
     width = len(header)
     columns: list[list[str]] = [[] for _ in names]
@@ -775,7 +786,7 @@ def _nonempty(row: Iterable[object]) -> bool:
     return any(_cell_text(c) for c in row)
 
 
-def _read_sheet(workbook, report: Report) -> Table | None:  # type: ignore[no-untyped-def]
+def _read_sheet(workbook: Workbook, report: Report) -> Table | None:
     sheets = workbook.worksheets
     if not sheets:
         report.error("empty", "XLSX-filen har intet regneark.")
@@ -812,7 +823,7 @@ def _read_sheet(workbook, report: Report) -> Table | None:  # type: ignore[no-un
     if matched is None:
         return None
     shape, positions = matched
-    names = sorted(positions, key=positions.get)  # type: ignore[arg-type]
+    names = sorted(positions, key=positions.__getitem__)
     idx = [positions[n] for n in names]
     columns: list[list[str]] = [[] for _ in names]
     lines: list[int] = []
@@ -849,7 +860,7 @@ def _read_sheet(workbook, report: Report) -> Table | None:  # type: ignore[no-un
     return _drop_blank_rows(table)
 
 
-def _sheet_has_data(sheet) -> bool:  # type: ignore[no-untyped-def]
+def _sheet_has_data(sheet: ReadOnlyWorksheet) -> bool:
     try:
         return any(_nonempty(r) for r in sheet.iter_rows(max_row=50, values_only=True))
     except Exception:  # only a hint for the message; the sheet itself is not read

@@ -9,7 +9,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
+
+# No pandas-stubs by design: pandas is Any here. (unused-ignore: should the mypy config
+# come to ignore pandas' missing stubs itself, this comment must not turn into an error.)
+import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
 from danmarkskort.compute.validation import OUTCOMES, PROVISION_KEYS
 from danmarkskort.domain.areas import Mapping

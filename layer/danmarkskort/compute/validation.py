@@ -18,7 +18,10 @@ from importlib import resources
 from typing import Any
 
 import numpy as np
-import pandas as pd
+
+# No pandas-stubs by design: pandas is Any here. (unused-ignore: should the mypy config
+# come to ignore pandas' missing stubs itself, this comment must not turn into an error.)
+import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
 from danmarkskort.compute.extract import ALT_INSTANS, Table, header_key
 from danmarkskort.compute.report import Report, shown
@@ -381,17 +384,15 @@ def _instans_agree(check: _Checker, resolved: Distinct, filled: np.ndarray) -> N
     alt_label = check.table.headers[ALT_INSTANS]
     code_label = check.table.headers["instans"]
     pairs = iter(zip(first[clash], second[clash], strict=True))
-    check.rows_error(
-        "municipality_mismatch",
-        "instans",
-        clash,
-        lambda v: (
-            lambda a, b: (
-                f"«{code_label}» er «{v}» ({names[a]}), men «{alt_label}» i samme række er "
-                f"{names[b]}. Ret den ene, så de angiver samme kommune."
-            )
-        )(*next(pairs)),
-    )
+
+    def message(v: str) -> str:
+        a, b = next(pairs)  # the codes of the row being reported (rows in order)
+        return (
+            f"«{code_label}» er «{v}» ({names[a]}), men «{alt_label}» i samme række er "
+            f"{names[b]}. Ret den ene, så de angiver samme kommune."
+        )
+
+    check.rows_error("municipality_mismatch", "instans", clash, message)
 
 
 def _excluded_as(value: str) -> str:
@@ -632,7 +633,7 @@ def _aggregated_rows(
     if "antal_sager_ialt" in check.frame:
         total = _counts(check, "antal_sager_ialt", required=False)
         label = check.table.headers["antal_sager_ialt"]
-        parts = sum(counts.values())
+        parts = sum(counts.values(), np.zeros(len(check.frame), dtype=np.int64))
         # A row with an unreadable part has its own error; its sum would only repeat it.
         mismatch = (total >= 0) & (total != parts) & ~bad_part
         sums = dict(zip(np.flatnonzero(mismatch), parts[mismatch], strict=True))
@@ -691,12 +692,11 @@ def _counts(check: _Checker, name: str, *, required: bool) -> np.ndarray:
     empty = check.required(name, hint) if required else np.zeros(len(values), dtype=bool)
     label = check.table.headers[name]
     for problem, text in _COUNT_PROBLEMS.items():
-        check.rows_error(
-            "bad_count",
-            name,
-            (why == problem) & ~empty,
-            lambda v, text=text: text.format(label=label, v=v),
-        )
+
+        def message(v: str, text: str = text) -> str:
+            return text.format(label=label, v=v)
+
+        check.rows_error("bad_count", name, (why == problem) & ~empty, message)
     check.grouped_warning(
         "thousands_separator",
         name,
@@ -769,7 +769,9 @@ def _unmapped(check: _Checker, mapping: Mapping, base: pd.DataFrame, keep: np.nd
     ):
         rows = np.zeros(len(keep), dtype=bool)
         rows[np.flatnonzero(keep)[merged == flag]] = True
-        check.grouped_warning(
-            "unmapped_provision", "paragraf", rows, lambda v, k, m=message: m.format(v=v, k=k)
-        )
+
+        def warning(v: str, k: str, m: str = message) -> str:
+            return m.format(v=v, k=k)
+
+        check.grouped_warning("unmapped_provision", "paragraf", rows, warning)
     return counted

@@ -9,6 +9,7 @@ _JF = re.compile(r"\bjf\.?|\bjfr\.?|\bsml\.?", re.IGNORECASE)
 _STK = re.compile(r"\b(stk|nr|litra|pkt)\b.*$", re.IGNORECASE)
 _RANGE = re.compile(r"^(\d+)\s*([a-z]?)\s*[-–—]\s*(\d+)\s*([a-z]?)$")
 _SINGLE = re.compile(r"^(\d+)\s*([a-z]?)$")
+_NUMBER = re.compile(r"\d+")
 
 
 def parse_paragraph(label: object) -> tuple[str, ...]:
@@ -37,6 +38,12 @@ def parse_paragraph(label: object) -> tuple[str, ...]:
             found.append(m.group(1) + m.group(2))
         else:
             break  # trailing prose: stop at the first part that is not a section
-    return tuple(
-        dict.fromkeys(str(int(re.match(r"\d+", p).group())) + p.lstrip("0123456789") for p in found)
-    )
+    return tuple(dict.fromkeys(_without_leading_zeros(p) for p in found))
+
+
+def _without_leading_zeros(section: str) -> str:
+    """'032a' → '32a'. A section found above always starts with its number."""
+    number = _NUMBER.match(section)
+    if number is None:
+        raise RuntimeError(f"parse_paragraph: section {section!r} does not start with a number")
+    return str(int(number.group())) + section.lstrip("0123456789")

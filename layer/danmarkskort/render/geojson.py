@@ -105,7 +105,8 @@ def _read(data: bytes, source: str) -> tuple[dict[str, _Municipality], str]:
                 f"{where}: property '{field}' = {props[field]!r} is not a municipality"
             )
         geometry = feature.get("geometry") or {}
-        kind, coords = geometry.get("type"), geometry.get("coordinates")
+        kind = geometry.get("type")
+        coords: Any = geometry.get("coordinates")  # raw JSON, checked by _ring below
         if kind == "Polygon":
             polygons = [coords]
         elif kind == "MultiPolygon":
@@ -162,6 +163,7 @@ def _douglas_peucker(points: list[Point], tolerance: float) -> list[Point]:
         dx, dy = bx - ax, by - ay
         seg2 = dx * dx + dy * dy
         worst, worst_d = -1, tol2
+        d: float  # squared distance: an int between points, a float from a segment
         for i in range(a + 1, b):
             px, py = points[i]
             if seg2 == 0:
@@ -319,7 +321,8 @@ def _build(data: bytes, source: str) -> MapGeometry:
     anchor: dict[str, tuple[float, float]] = {}
     for code, m in found.items():
         kept: list[list[Point]] = []
-        largest, largest_area = None, -1.0
+        largest: list[Point] | None = None
+        largest_area = -1.0
         for poly in m.polygons:
             for k, ring in enumerate(poly):
                 area = abs(_area(ring))
@@ -330,7 +333,8 @@ def _build(data: bytes, source: str) -> MapGeometry:
                 simple = simplifier.ring(ring)
                 if len(simple) >= 3:
                     kept.append(simple)
-        assert largest is not None
+        if largest is None:  # a Polygon without rings, or a MultiPolygon without polygons
+            raise GeometryError(f"{source}: municipality {code} has no outer ring")
         if not kept:  # a municipality of only small islets: keep its largest as it is
             kept.append(largest)
         rings_by_code[code] = kept
@@ -378,7 +382,7 @@ def _build(data: bytes, source: str) -> MapGeometry:
             background.append(Shape(code, shape.d, "", shape.lx, shape.ly, primary=False))
         else:
             primary.append(shape)
-    zoom_shapes = []
+    zoom_shapes: list[Shape] = []
     for code in order:
         if code == BORNHOLM or not touches_zoom(code):
             continue

@@ -245,7 +245,7 @@ class _Renderer:
             return self._maps[key]
         area = self.mapping.area(omraade)
         uid = f"k{aar}-{omraade}"
-        items = []
+        items: list[dict[str, Any]] = []  # template data, one entry per shape
         for shape in (*self.geometry.background, *self.geometry.shapes):
             m = self.reg.by_code(shape.code)
             f = self.ix.get(aar, omraade, shape.code)

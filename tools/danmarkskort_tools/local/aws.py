@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from unittest.mock import patch
 
 import boto3
@@ -30,6 +30,9 @@ LOCAL_SENDER = "omgoerelser@example.invalid"
 OBSERVER_RULE = "local-observer"
 S3_OBSERVER_RULE = "local-s3-observer"
 
+# The services the local chain uses (boto3-stubs types a client per service name).
+Service = Literal["dynamodb", "events", "iam", "s3", "sesv2", "sqs"]
+
 _CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
@@ -40,7 +43,7 @@ _CREDENTIALS = {
 
 
 @contextmanager
-def environment(values: dict[str, str | None]) -> Iterator[None]:
+def environment(values: Mapping[str, str | None]) -> Iterator[None]:
     """Set (None: unset) environment variables for a block, then put the old values back."""
     saved = {k: os.environ.get(k) for k in values}
     for key, value in values.items():
@@ -106,7 +109,7 @@ class LocalAws:
         self._mock.stop()
         self._env.__exit__(None, None, None)
 
-    def client(self, service: str) -> Any:
+    def client(self, service: Service) -> Any:
         if service not in self.clients:
             self.clients[service] = boto3.client(service, region_name=self.stack.region)
         return self.clients[service]
@@ -297,7 +300,7 @@ class LocalAws:
     def receive(self, queue_url: str) -> list[dict[str, Any]]:
         """Take every message now in a queue (bodies parsed), deleting them."""
         sqs = self.client("sqs")
-        out = []
+        out: list[dict[str, Any]] = []
         while True:
             messages = sqs.receive_message(
                 QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0

@@ -135,7 +135,8 @@ class Dispatcher:
             )
         name = f"danmarkskort_local_{spec.code_dir.name}_{next(_counter)}"
         module_spec = importlib.util.spec_from_file_location(name, path)
-        assert module_spec is not None and module_spec.loader is not None
+        if module_spec is None or module_spec.loader is None:  # a .py file always has one
+            raise RuntimeError(f"{logical_id}: importlib found no loader for {path}")
         module: ModuleType = importlib.util.module_from_spec(module_spec)
         sys.path.insert(0, str(spec.code_dir))
         try:

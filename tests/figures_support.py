@@ -1,7 +1,7 @@
 """Test helper: a complete, consistent FiguresDoc without the compute step, for the render
 and notify tests and benchmarks (the same format compute_rates writes).
 
-Counts are random (seeded) but every derived field follows design §4: realitetsbehandlede is
+Counts are random (seeded) but every derived field follows docs/design.md §4: realitetsbehandlede is
 the sum, the rate is unrounded, the Wilson interval, lav_n by threshold, national records as
 Σ/Σ, aendring_pp against the previous year in the same document.
 """

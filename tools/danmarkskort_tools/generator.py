@@ -1,4 +1,4 @@
-"""Realistic sample extracts in both shapes of the extract contract (design §3), any size.
+"""Realistic sample extracts in both shapes of the extract contract (docs/design.md §3), any size.
 
 The demo, the tests and the benchmarks need extracts that look like Ankestyrelsen's: all 98
 municipalities with case volumes roughly proportional to population, rates scattered around

@@ -1,4 +1,4 @@
-"""Reading an extract (design §3, a contract): CSV or XLSX, either shape, into one table.
+"""Reading an extract (docs/design.md §3, a contract): CSV or XLSX, either shape, into one table.
 
 Tolerant where senders differ (encoding, separator, header spelling, title rows above the
 header, Excel's trailing empty columns), strict where it matters (which columns are there,

@@ -1,4 +1,4 @@
-"""Omgørelsesprocenter from counts (domain primer §1, design §4).
+"""Omgørelsesprocenter from counts (domain primer §1, docs/design.md §4).
 
 Rates are Σ numerators / Σ denominators at every level (never a mean of rates), unrounded;
 the uncertainty is a 95 % Wilson score interval, which behaves at n = 1 and at 0 % / 100 %.

@@ -10,7 +10,7 @@ Layout (paths relative to the site root):
   ``laesevejledning.html``): the same pages, linking into ``v/<version>/``; the publisher
   writes them only after every versioned file, so readers switch version in one step.
 
-No AWS here: the publisher (adapters.site) writes what this returns.
+No AWS here: render/publish.py writes what this returns through a ports.BlobStore.
 """
 
 from __future__ import annotations

@@ -36,6 +36,14 @@ def shared_path(*parts: str) -> Path:
     return path
 
 
+def fixture_path(name: str) -> Path:
+    """A file committed under tests/fixtures; the test fails (never skips) when it is missing."""
+    path = Path(__file__).resolve().parent / "fixtures" / name
+    if not path.is_file():
+        pytest.fail(f"{path} is missing: it is committed with the tests", pytrace=False)
+    return path
+
+
 @dataclass
 class Aws:
     """Clients and names of the test AWS, plus the events that reached the bus."""

@@ -55,7 +55,9 @@ SCHEMA_DRAFT = "https://json-schema.org/draft/2020-12/schema"
 class Entry(BaseModel):
     """An object of a config file: fixed fields only."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, str_max_length=10_000)
+    model_config = ConfigDict(
+        extra="forbid", strict=True, frozen=True, str_max_length=10_000, defer_build=True
+    )
 
     comment: Comment | None = Field(
         None, alias="_comment", description="A note for whoever edits the file; ignored."

@@ -19,7 +19,7 @@ class ManifestError(ValueError):
 
 
 class Manifest(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     extract_id: ExtractId
     version: str

@@ -61,30 +61,18 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from danmarkskort_tools.local.template import load_stack
 
-# The same module either way: `python bench/cold_start.py` puts bench/ on sys.path, while
-# mypy (run from the repository root) knows bench/lambda_package.py as bench.lambda_package.
-if TYPE_CHECKING:
-    from bench.lambda_package import (
-        SOURCE_IGNORE,
-        compile_package,
-        has_requirements,
-        install_requirements,
-        lay_out,
-        pinned_versions,
-    )
-else:
-    from lambda_package import (
-        SOURCE_IGNORE,
-        compile_package,
-        has_requirements,
-        install_requirements,
-        lay_out,
-        pinned_versions,
-    )
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root
+from bench.lambda_package import (
+    SOURCE_IGNORE,
+    compile_package,
+    has_requirements,
+    install_requirements,
+    lay_out,
+    pinned_versions,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(__file__).resolve().parent / ".cache"

@@ -40,6 +40,20 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "mypy": ("mypy", "mypyc"),
     "danmarkskort_tools": ("danmarkskort_tools", "danmarkskort-tools"),
     "aws_xray_sdk": ("aws_xray_sdk", "aws-xray-sdk"),
+    # Type stubs and what moto and the test tools bring along (never imported in Lambda).
+    "type stubs": (
+        "mypy_boto3_s3",
+        "mypy_boto3_dynamodb",
+        "mypy_boto3_events",
+        "mypy_boto3_sesv2",
+        "boto3_stubs",
+        "botocore_stubs",
+        "yaml-stubs",
+    ),
+    "pluggy": ("pluggy",),
+    "responses": ("responses",),
+    "werkzeug": ("werkzeug",),
+    "xmltodict": ("xmltodict",),
 }
 
 

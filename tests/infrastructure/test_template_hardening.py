@@ -525,13 +525,13 @@ def test_leading_keys_match_the_keys_the_code_writes_and_only_those(monkeypatch)
     names = {f: stack.physical_name(f) for f in FUNCTIONS}
     assert len(set(names.values())) == 3
     # What each function writes: compute and render their Powertools records (compute
-    # wraps ComputeJob._process, render RenderJob.run), notify its ledger items.
+    # wraps ComputeJob._process, render RenderJob._publish), notify its ledger items.
     written = {
         "ComputeRatesFunction": _powertools_key(
             monkeypatch, names["ComputeRatesFunction"], ComputeJob._process, "job"
         ),
         "RenderSiteFunction": _powertools_key(
-            monkeypatch, names["RenderSiteFunction"], RenderJob.run, "detail"
+            monkeypatch, names["RenderSiteFunction"], RenderJob._publish, "detail"
         ),
         "NotifyMunicipalitiesFunction": Ledger.key("ab" * 32, "155")["id"]["S"],
     }

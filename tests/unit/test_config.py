@@ -135,6 +135,17 @@ def test_control_character_is_refused(name: str) -> None:
     assert "(value: 'ding\\x07dong')" in message
 
 
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("char", ["\u202e", "\u2066", "\u200f", "\u200b", "\ufeff"])
+def test_invisible_formatting_characters_are_refused(name: str, char: str) -> None:
+    """A right-to-left override or a zero-width space makes a text (a sender name in a mail
+    header, a remark on the site) display other than it reads."""
+    path, where = TEXTS[name]
+    message = refused(name, changed(name, path, f"Dragør{char}Kommune"))
+    expected = f"contains an invisible formatting character (U+{ord(char):04X})"
+    assert message.startswith(f"{name}: {where}: {expected}")
+
+
 @pytest.mark.parametrize(("name", "path", "where"), SINGLE_LINE)
 def test_line_break_in_a_single_line_text_is_refused(name: str, path: tuple, where: str) -> None:
     for text in ("a\nb", "a\rb", "a\u2028b", "a\tb", "a\x85b"):

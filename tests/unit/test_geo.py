@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from danmarkskort.domain.municipalities import registry
+from danmarkskort.render import geojson as geojson_module
 from danmarkskort.render.geojson import (
     _A,
     _F,
@@ -429,10 +430,26 @@ def test_bad_geojson_names_the_feature_and_field(mini_doc: dict, mutate, message
     assert "kommuner.geojson" in str(err.value)
 
 
-@pytest.mark.parametrize("data", [b"{", b"\xff\x00", b""])
-def test_a_file_that_is_not_json_is_refused(data: bytes) -> None:
-    with pytest.raises(GeometryError, match=r"kommuner\.geojson: not valid JSON"):
+@pytest.mark.parametrize(
+    ("data", "says"),
+    [
+        (b"{", "not valid JSON"),
+        (b"", "not valid JSON"),
+        (b"\xff\x00", "not UTF-8 text"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested more than 12 levels deep"),
+        (b'{"type": "FeatureCollection", "type": "x"}', "duplicate key 'type'"),
+        (b'{"type": "FeatureCollection", "name": "\\ud800"}', "lone surrogate"),
+    ],
+)
+def test_a_file_that_is_not_strict_json_is_refused(data: bytes, says: str) -> None:
+    with pytest.raises(GeometryError, match=rf"kommuner\.geojson: .*{re.escape(says)}"):
         geometry_from_geojson(data)
+
+
+def test_a_file_over_the_size_limit_is_refused_unread(monkeypatch) -> None:
+    monkeypatch.setattr(geojson_module, "MAX_GEOJSON_BYTES", 1000)
+    with pytest.raises(GeometryError, match="more than the limit of 1,000"):
+        geometry_from_geojson(b" " * 1001)
 
 
 @pytest.mark.dagi

@@ -6,6 +6,7 @@ its own per-mail ledger instead (adapters/ledger.py), since it must resume half-
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from danmarkskort.ports import Job, Once
@@ -13,6 +14,7 @@ from danmarkskort.ports import Job, Once
 # Results stay published; remembering that they were made outlives a year (Powertools'
 # default of one hour would let a re-upload of last year's file publish it again).
 REMEMBER_SECONDS = 400 * 24 * 3600
+KEY_NAME = "once_per_extract"
 
 
 def once_per_extract(table: str, context: Any, *, data_keyword: str) -> Once:
@@ -31,11 +33,18 @@ def once_per_extract(table: str, context: Any, *, data_keyword: str) -> Once:
     )
     config.register_lambda_context(context)
 
+    # A fixed key prefix: Powertools would otherwise prefix the key with the wrapped step's
+    # module and name, so moving code would silently forget every record. The function name
+    # leads, as the template's dynamodb:LeadingKeys condition requires.
+    function = os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or getattr(context, "function_name", "")
+    prefix = f"{function or 'danmarkskort'}.{KEY_NAME}"
+
     def once(step: Job) -> Job:
         wrapped: Job = idempotent_function(
             data_keyword_argument=data_keyword,
             persistence_store=DynamoDBPersistenceLayer(table_name=table),
             config=config,
+            key_prefix=prefix,
         )(step)
         return wrapped
 

@@ -44,9 +44,15 @@ class FieldError(ValueError):
 
 # Cc (C0, DEL, C1), the Unicode line/paragraph separators and lone surrogates (a surrogate
 # pair in JSON escapes is decoded into one character; only a lone half is left here).
-_UNSAFE_SINGLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
-_UNSAFE_MULTI = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+# Also the invisible formatting characters that can make a text display other than it
+# reads: bidi embeddings, overrides, isolates and marks (a reversed sender name in a mail
+# header), and zero-width spaces and joiners' kin (U+200B, U+2060, U+FEFF).
+_INVISIBLE = "\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff"
+_UNSAFE_SINGLE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff{_INVISIBLE}]")
+_UNSAFE_MULTI = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff{_INVISIBLE}]")
 _LINE_BREAKS = frozenset("\n\r\x0b\x0c\x85\u2028\u2029")
+_INVISIBLE_SET = frozenset("\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060")
+_INVISIBLE_SET |= frozenset("\u2066\u2067\u2068\u2069\ufeff")
 
 
 def unsafe_character(text: str, *, multiline: bool = False) -> str | None:
@@ -60,6 +66,8 @@ def unsafe_character(text: str, *, multiline: bool = False) -> str | None:
         kind = "a lone surrogate"
     elif ch in _LINE_BREAKS:
         kind = "a line break"
+    elif ch in _INVISIBLE_SET:
+        kind = "an invisible formatting character"
     else:
         kind = "a control character"
     return f"{kind} (U+{ord(ch):04X})"

@@ -76,12 +76,14 @@ def _constant(name: str) -> float:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def decode(data: bytes, name: str) -> Any:
+def decode(
+    data: bytes, name: str, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_DEPTH
+) -> Any:
     """The file's JSON document; ConfigError naming the file when it is too large, not
     UTF-8, not JSON, nested too deeply or has a key twice in one object."""
-    if len(data) > MAX_BYTES:
+    if len(data) > max_bytes:
         raise ConfigError(
-            f"{name}: the file has {len(data):,} bytes, more than the limit of {MAX_BYTES:,}"
+            f"{name}: the file has {len(data):,} bytes, more than the limit of {max_bytes:,}"
         )
     if data.startswith(codecs.BOM_UTF8):  # as Notepad saves it
         data = data[len(codecs.BOM_UTF8) :]
@@ -94,17 +96,17 @@ def decode(data: bytes, name: str) -> Any:
     try:
         doc = json.loads(text, object_pairs_hook=_object, parse_constant=_constant)
     except RecursionError:
-        raise ConfigError(f"{name}: nested more than {MAX_DEPTH} levels deep") from None
+        raise ConfigError(f"{name}: nested more than {max_depth} levels deep") from None
     except ValueError as exc:  # JSONDecodeError, NaN, an integer of thousands of digits
         raise ConfigError(f"{name}: not valid JSON: {exc}") from None
-    _check_tree(doc, name)
+    _check_tree(doc, name, max_depth)
     return doc
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _check_tree(doc: Any, name: str) -> None:
+def _check_tree(doc: Any, name: str, max_depth: int = MAX_DEPTH) -> None:
     """Depth, duplicate keys and lone surrogates (a JSON escape such as \\ud800 that no
     UTF-8 output can hold), reported in document order with their path."""
     stack: list[tuple[Any, tuple[str | int, ...], int]] = [(doc, (), 1)]
@@ -121,8 +123,8 @@ def _check_tree(doc: Any, name: str) -> None:
             children = list(enumerate(node))
         else:
             continue
-        if depth > MAX_DEPTH:
-            raise ConfigError(_line(name, loc, f"nested more than {MAX_DEPTH} levels deep"))
+        if depth > max_depth:
+            raise ConfigError(_line(name, loc, f"nested more than {max_depth} levels deep"))
         if isinstance(node, _Duplicated):
             raise ConfigError(_line(name, loc, f"duplicate key {node.key!r}"))
         for key, _ in children:

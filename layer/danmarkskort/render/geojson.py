@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from danmarkskort.config.loader import decode
+from danmarkskort.config.sources import ConfigError
 from danmarkskort.domain.municipalities import registry
 from danmarkskort.render.geometry import Frame, GeometryError, MapGeometry, Shape
 
@@ -26,6 +27,8 @@ Point = tuple[int, int]  # metres in UTM 32N
 
 CODE_PROPERTIES = ("KOMKODE", "kommunekode", "KOMMUNEKODE", "komkode", "kode", "code")
 NAME_PROPERTIES = ("KOMNAVN", "kommune", "navn", "name")
+MAX_GEOJSON_BYTES = 25 * 1024 * 1024
+MAX_GEOJSON_DEPTH = 12
 DEFAULT_ATTRIBUTION = "Kommunegrænser: Geodatastyrelsen (nu Klimadatastyrelsen), DAGI 1:500.000"
 BORNHOLM = "400"
 # The capital-area inset: a box around Copenhagen in lon/lat (west, south, east, north).
@@ -77,9 +80,11 @@ class _Municipality:
 
 def _read(data: bytes, source: str) -> tuple[dict[str, _Municipality], str]:
     try:
-        doc = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise GeometryError(f"{source}: not valid JSON: {exc}") from exc
+        # The config loader's strict JSON (size, depth, duplicate keys, lone surrogates),
+        # with limits for boundaries: DAGI's 1:500.000 file has 2 MB and nests 7 levels.
+        doc = decode(data, source, max_bytes=MAX_GEOJSON_BYTES, max_depth=MAX_GEOJSON_DEPTH)
+    except ConfigError as exc:
+        raise GeometryError(str(exc)) from None
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise GeometryError(f"{source}: must be a GeoJSON FeatureCollection")
     features = doc.get("features")

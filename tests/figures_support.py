@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import replace
 
 from danmarkskort.domain.figures import Figure, FiguresDoc, Provision, new_doc
 from danmarkskort.domain.municipalities import NATIONAL_CODE, NATIONAL_NAME, registry
@@ -182,3 +183,26 @@ def doc_without(doc: FiguresDoc, code: str) -> FiguresDoc:
         years=doc.years,
         areas=doc.areas,
     )
+
+
+def corrected(
+    doc: FiguresDoc, aar: int, code: str, extra_hjemvist: int, omraade: str = "socialomraadet"
+) -> FiguresDoc:
+    """The same figures with one (year, area, municipality) given more hjemviste cases, as a
+    later extract with late registrations (efterregistreringer) would have them."""
+    out = []
+    for f in doc.figures:
+        if (f.aar, f.omraade, f.kommunekode) == (aar, omraade, code):
+            f = figure(
+                aar,
+                omraade,
+                code,
+                f.kommune,
+                f.stadfaestet,
+                f.aendret_ophaevet,
+                f.hjemvist + extra_hjemvist,
+                f.afvist,
+                doc.lav_n_threshold,
+            )
+        out.append(f)
+    return replace(doc, figures=tuple(out))

@@ -29,6 +29,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         once=once_per_extract(settings.state_table, context, data_keyword="detail"),
     )
     result = job.run(computed)
+    if result["status"] == "unchanged":
+        # Figures equal to what is published (or older): no new version, no SitePublished.
+        obs.logger.info("nothing to publish", extra={"years": result["years"]})
+        obs.count("UnchangedExtracts", 1)
+        return result
     obs.logger.info(
         "site published", extra={"version": result["version"], "files": result["files"]}
     )

@@ -40,6 +40,10 @@ class BlobStore(Protocol):
         metadata: dict[str, str] | None = None,
     ) -> str: ...
 
+    def create(self, key: str, body: bytes | str, *, content_type: str | None = None) -> bool:
+        """Write the object only if the key is free; False when it already exists."""
+        ...
+
     def copy_in(
         self,
         source_key: str,

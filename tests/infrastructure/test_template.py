@@ -159,7 +159,7 @@ def test_each_function_reads_and_writes_only_its_prefixes():
     get = {f: object_scopes(f, "s3:GetObject", "DataBucket") for f in FUNCTIONS}
     put = {f: object_scopes(f, "s3:PutObject", "DataBucket") for f in FUNCTIONS}
     assert put["ComputeRatesFunction"] == {"extracts/*", "results/*", "rejected/*"}
-    assert put["RenderSiteFunction"] == set()
+    assert put["RenderSiteFunction"] == {"record/*"}  # the system of record (render alone)
     assert put["NotifyMunicipalitiesFunction"] == {"notifications/*"}
     assert object_scopes("RenderSiteFunction", "s3:PutObject", "SiteBucket") == {"*"}
     assert object_scopes("ComputeRatesFunction", "s3:PutObject", "SiteBucket") == set()
@@ -167,7 +167,7 @@ def test_each_function_reads_and_writes_only_its_prefixes():
     # Nobody writes where uploads trigger compute: no recursion.
     assert all(not any(p.startswith("incoming") for p in scopes) for scopes in put.values())
     assert {f for f, scopes in get.items() if "incoming/*" in scopes} == {"ComputeRatesFunction"}
-    assert get["RenderSiteFunction"] == {"results/*", "config/*"}
+    assert get["RenderSiteFunction"] == {"results/*", "config/*", "record/*"}
 
 
 def test_only_notify_sends_mail_and_only_as_the_sender():

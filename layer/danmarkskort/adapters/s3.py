@@ -25,6 +25,10 @@ TEXT_TYPES = {
 }
 
 
+# A conditional write lost: the key exists (or another write to it is in flight).
+TAKEN = frozenset({"PreconditionFailed", "ConditionalRequestConflict"})
+
+
 def content_type_for(key: str) -> str:
     """Content-Type by extension; unknown types are served as opaque bytes, never sniffed."""
     dot = key.rfind(".")
@@ -92,6 +96,25 @@ class Bucket:
             extra["Metadata"] = metadata
         self.client.put_object(Bucket=self.name, Key=key, Body=data, **extra)
         return key
+
+    def create(self, key: str, body: bytes | str, *, content_type: str | None = None) -> bool:
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        try:
+            self.client.put_object(
+                Bucket=self.name,
+                Key=key,
+                Body=data,
+                ContentType=content_type or content_type_for(key),
+                IfNoneMatch="*",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in {
+                "PreconditionFailed",
+                "ConditionalRequestConflict",
+            }:
+                return False
+            raise
+        return True
 
     def copy_in(
         self,

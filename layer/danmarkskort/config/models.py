@@ -381,6 +381,14 @@ MailText = Annotated[Paragraph, AfterValidator(_mail_template)]
 OptionalMailText = Annotated[OptionalParagraph, AfterValidator(_mail_template)]
 
 
+RETTELSE_EMNE = "Rettelse: Danmarkskort over omgørelsesprocenter {aar} – {kommune}"
+RETTELSE_INDLEDNING = (
+    "Tallene for {aar} på danmarkskortet over omgørelsesprocenter er rettet, fordi "
+    "Ankestyrelsen har registreret flere afgørelser efter offentliggørelsen. Denne mail "
+    "erstatter den, vi sendte tidligere. Rettelsen ændrer disse af {kommune}s tal:"
+)
+
+
 class MailFile(ConfigFile):
     """The texts of the mail each municipality receives. Plain text, never HTML.
     Placeholders {aar}, {kommune}, {frist}, {offentliggoerelsesaar}."""
@@ -407,6 +415,14 @@ class MailFile(ConfigFile):
     laesevejledning: MailText
     afslutning: MailText
     automatisk: OptionalMailText | None = None
+    rettelse_emne: Annotated[HeaderText, AfterValidator(_mail_template)] = Field(
+        RETTELSE_EMNE,
+        description="The subject of a correction: published figures of {aar} changed.",
+    )
+    rettelse_indledning: MailText = Field(
+        RETTELSE_INDLEDNING,
+        description="The opening of a correction; the changed figures follow it, old → new.",
+    )
 
 
 # --- kort.json ------------------------------------------------------------------------------

@@ -175,24 +175,19 @@ def load_figures_json(data: bytes | str) -> FiguresDoc:
     for key in ("extract_id", "extract_file", "received", "figures"):
         if key not in doc:
             raise FiguresError(f"figures.json lacks the key {key!r}")
-    names = {f.name for f in fields(Figure)}
     records: list[Figure] = []
     for i, raw in enumerate(doc["figures"]):
-        if not isinstance(raw, dict) or set(raw) != names:
-            raise FiguresError(f"figures.json record {i} does not have the fields {sorted(names)}")
         try:
-            records.append(_figure(raw))
-        except (TypeError, ValueError) as exc:
+            records.append(figure_from_dict(raw))
+        except FiguresError as exc:
             raise FiguresError(f"figures.json record {i}: {exc}") from exc
     if not records:
         raise FiguresError("figures.json holds no records")
     provisions = []
     for i, raw in enumerate(doc.get("provisions", [])):
         try:
-            provisions.append(
-                Provision(**{**raw, "omraader": tuple(raw["omraader"]), "aar": int(raw["aar"])})
-            )
-        except (TypeError, KeyError, ValueError) as exc:
+            provisions.append(provision_from_dict(raw))
+        except FiguresError as exc:
             raise FiguresError(f"figures.json provision {i}: {exc}") from exc
     return FiguresDoc(
         extract_id=str(doc["extract_id"]),
@@ -221,6 +216,28 @@ def load_announced(bucket: BlobStore, key: str, extract_id: str) -> tuple[Figure
 
 def _opt_float(value: object) -> float | None:
     return None if value is None or value == "" else float(value)  # type: ignore[arg-type]
+
+
+FIGURE_FIELDS = frozenset(f.name for f in fields(Figure))
+
+
+def figure_from_dict(raw: object) -> Figure:
+    """One checked record (FiguresError says what is wrong with it)."""
+    if not isinstance(raw, dict) or set(raw) != FIGURE_FIELDS:
+        raise FiguresError(f"a record must have exactly the fields {sorted(FIGURE_FIELDS)}")
+    try:
+        return _figure(raw)
+    except (TypeError, ValueError) as exc:
+        raise FiguresError(str(exc)) from exc
+
+
+def provision_from_dict(raw: object) -> Provision:
+    if not isinstance(raw, dict):
+        raise FiguresError("a provision must be an object")
+    try:
+        return Provision(**{**raw, "omraader": tuple(raw["omraader"]), "aar": int(raw["aar"])})
+    except (TypeError, KeyError, ValueError) as exc:
+        raise FiguresError(repr(exc)) from exc
 
 
 def _figure(raw: dict[str, Any]) -> Figure:

@@ -130,14 +130,29 @@ class Context:
     texts: MailTexts
     sender: Sender
     links: Links
+    # A correction: only these municipalities are mailed, each with its changed figures,
+    # about the corrected year (render decides it from the record: domain/record.py).
+    corrections: dict[str, tuple[CorrectedFigure, ...]] = field(default_factory=dict)
+    correction_year: int | None = None
     newest_year: int = field(init=False)
     index: att.FigureIndex = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.doc.figures:
             raise ValueError("the figures hold no records")
-        object.__setattr__(self, "newest_year", max(f.aar for f in self.doc.figures))
+        year = self.correction_year or max(f.aar for f in self.doc.figures)
+        object.__setattr__(self, "newest_year", year)
         object.__setattr__(self, "index", att.FigureIndex(self.doc))
+
+
+@dataclass(frozen=True)
+class CorrectedFigure:
+    """One corrected (year, area) of a municipality, as the correction mail names it."""
+
+    aar: int
+    omraade: str
+    old: Figure
+    new: Figure
 
 
 def municipalities_in(doc: FiguresDoc) -> list[Municipality]:
@@ -154,7 +169,11 @@ def municipalities_in(doc: FiguresDoc) -> list[Municipality]:
 
 
 def compose_all(ctx: Context) -> list[ComposedMail | NoRecipient]:
-    return [compose(ctx, m) for m in municipalities_in(ctx.doc)]
+    """Every municipality's mail; in a correction, only those whose figures changed."""
+    wanted = municipalities_in(ctx.doc)
+    if ctx.correction_year is not None:
+        wanted = [m for m in wanted if m.code in ctx.corrections]
+    return [compose(ctx, m) for m in wanted]
 
 
 def compose(ctx: Context, m: Municipality) -> ComposedMail | NoRecipient:
@@ -162,7 +181,8 @@ def compose(ctx: Context, m: Municipality) -> ComposedMail | NoRecipient:
     if not recipients:
         return NoRecipient(m.code, m.full_name)
     y = ctx.newest_year
-    subject = check_header_text(ctx.texts.fill("emne", y, m.full_name), "mail.json field 'emne'")
+    emne = "emne" if ctx.correction_year is None else "rettelse_emne"
+    subject = check_header_text(ctx.texts.fill(emne, y, m.full_name), f"mail.json field '{emne}'")
     files = _attachments(ctx, m)
     view = _view(ctx, m, [a.filename for a in files])
     env = _environment()
@@ -358,6 +378,12 @@ def _view(ctx: Context, m: Municipality, attachment_names: list[str]) -> dict[st
     return {
         "kommune": m.full_name,
         "aar": y,
+        "rettelse": (
+            texts.fill("rettelse_indledning", y, m.full_name)
+            if ctx.correction_year is not None
+            else ""
+        ),
+        "rettelser": [_correction_line(ctx, c) for c in ctx.corrections.get(m.code, ())],
         "hilsen": texts.fill("hilsen", y, m.full_name),
         "indledning": texts.fill("indledning", y, m.full_name),
         "areas": [_area_view(ctx, f, previous) for f in figures],
@@ -375,6 +401,16 @@ def _view(ctx: Context, m: Municipality, attachment_names: list[str]) -> dict[st
         "extract_id": ctx.doc.extract_id,
         "received_date": _received_date(ctx.doc.received),
     }
+
+
+def _correction_line(ctx: Context, c: CorrectedFigure) -> str:
+    """'Socialområdet 2024: 38 % af 129 sager → 40 % af 132 sager' (one rounding: text.pct)."""
+
+    def said(f: Figure) -> str:
+        return f"{pct(f.omgoerelsesprocent)} af {cases(f.realitetsbehandlede)}"
+
+    area = att.area_name(ctx.mapping, c.omraade)
+    return no_break(f"{area} {c.aar}: {said(c.old)} → {said(c.new)}")
 
 
 # --- helpers --------------------------------------------------------------------------------

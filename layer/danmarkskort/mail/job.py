@@ -19,16 +19,17 @@ from typing import Any
 
 from danmarkskort.config.sources import BucketSource, ConfigSource, layered
 from danmarkskort.domain.areas import load_mapping
-from danmarkskort.domain.figures import FiguresDoc, load_announced
+from danmarkskort.domain.figures import FiguresDoc, figure_from_dict, load_announced
+from danmarkskort.domain.record import load_record, published_doc
 from danmarkskort.domain.remarks import load_remark_book
 from danmarkskort.events import EventError, MunicipalityNotified, SitePublished
-from danmarkskort.mail.compose import Context, Links, Sender, compose_all
+from danmarkskort.mail.compose import Context, CorrectedFigure, Links, Sender, compose_all
 from danmarkskort.mail.notify import Run
 from danmarkskort.mail.outbox import BucketOutbox
 from danmarkskort.mail.recipients import load_recipients
 from danmarkskort.mail.texts import load_mail_texts
 from danmarkskort.ports import BlobStore, Clock, EventPublisher, MailLedger, MailSender
-from danmarkskort.render.manifest import manifest_key, read_manifest
+from danmarkskort.render.manifest import Mailing, manifest_key, read_manifest
 
 
 def mail_context(
@@ -38,11 +39,13 @@ def mail_context(
     sender: str,
     reply_to: str,
     links: Links,
+    mailing: Mailing | None = None,
 ) -> Context:
     """Everything composing needs, read and checked from the config (ConfigError names the
     file, entry and field)."""
     mapping = load_mapping(config)
     texts = load_mail_texts(config)
+    correction = mailing is not None and mailing.kind == "correction"
     return Context(
         doc=doc,
         mapping=mapping,
@@ -51,7 +54,19 @@ def mail_context(
         texts=texts,
         sender=Sender.checked(sender, texts.afsender_navn, reply_to),
         links=links,
+        corrections=_corrections(mailing) if correction and mailing else {},
+        correction_year=mailing.aar if correction and mailing else None,
     )
+
+
+def _corrections(mailing: Mailing) -> dict[str, tuple[CorrectedFigure, ...]]:
+    return {
+        code: tuple(
+            CorrectedFigure(c.aar, c.omraade, figure_from_dict(c.old), figure_from_dict(c.new))
+            for c in changes
+        )
+        for code, changes in mailing.corrections.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -87,6 +102,10 @@ class NotifyJob:
             extract_id=extract_id,
         )
         doc, _ = load_announced(self.data, manifest.figures_key, extract_id)
+        if manifest.record_key is not None:
+            # What the site shows: every published year, whichever extract it came from.
+            key = manifest.record_key
+            doc = published_doc(load_record(self.data.get(key), key), doc)
         ctx = mail_context(
             doc,
             layered(BucketSource(self.data)),
@@ -98,8 +117,11 @@ class NotifyJob:
                 municipality_page=manifest.links.municipality_page,
                 year_page=manifest.links.year_page,
             ),
+            mailing=manifest.mailing,
         )
-        mails = compose_all(ctx)  # all composed (and checked) before the first is sent
+        # All composed (and checked) before the first is sent; none when the publication
+        # changed nothing a municipality must hear about (render's decision, in the manifest).
+        mails = [] if manifest.mailing.kind == "none" else compose_all(ctx)
         sender = None if self.settings.dry_run else self.sender
         if sender is not None:
             sender.check_identity(ctx.sender.address)  # an unverified sender sends nothing

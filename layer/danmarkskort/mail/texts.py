@@ -41,6 +41,8 @@ class MailTexts:
     automatisk: str
     handlingsplan_sidste_aar: int | None
     frist: date | None  # None: 31 December of the publication year
+    rettelse_emne: str = ""
+    rettelse_indledning: str = ""
 
     def deadline(self, newest_year: int) -> date:
         """The council's deadline: the end of the year the map is published (§ 79 b, stk. 1)."""
@@ -89,4 +91,6 @@ def _texts(doc: MailFile) -> MailTexts:
         automatisk=doc.automatisk or "",
         handlingsplan_sidste_aar=doc.handlingsplan_sidste_offentliggoerelsesaar,
         frist=doc.frist,
+        rettelse_emne=doc.rettelse_emne,
+        rettelse_indledning=doc.rettelse_indledning,
     )

@@ -10,12 +10,14 @@ from typing import Any
 from danmarkskort.config.sources import BucketSource, ConfigSource, layered
 from danmarkskort.domain.areas import load_mapping
 from danmarkskort.domain.figures import load_announced
+from danmarkskort.domain.record import merge, plan_mailing, published_doc
 from danmarkskort.domain.remarks import load_remark_book
 from danmarkskort.events import EventError, RatesComputed, SiteKeys, SiteLinks, SitePublished
 from danmarkskort.ports import BlobStore, EventPublisher, Once, always
 from danmarkskort.render.geojson import geometry_from_geojson
 from danmarkskort.render.geometry import MapGeometry, tilegrid
 from danmarkskort.render.publish import publish_site
+from danmarkskort.render.record_store import RecordStore
 from danmarkskort.render.site import build_site
 from danmarkskort.render.style import load_style
 
@@ -54,26 +56,48 @@ class RenderJob:
     def _publish(self, detail: dict[str, Any]) -> dict[str, Any]:
         event = RatesComputed.model_validate(detail)
         doc, figures_key = load_announced(self.data, event.keys.figures_json, event.extract_id)
+        store = RecordStore(self.data)
+        # A year's figures count as published when their extract was received: deterministic,
+        # so a retry merges to the very same state.
+        merged = merge(store.load(), doc, applied=doc.received)
+        outcomes = {str(o.aar): o.kind for o in merged.outcomes}
+        if not merged.changed:
+            # Figures equal to what is published (or only older than it): nothing to show
+            # or send. The record stays as it is.
+            return {"status": "unchanged", "extract_id": doc.extract_id, "years": outcomes}
+        record_key = store.write(merged.record)
+        published_figures = published_doc(merged.record, doc)
         source = layered(BucketSource(self.data))
         mapping = load_mapping(source)
         site = build_site(
-            doc,
+            published_figures,
             remarks=load_remark_book(source, mapping),
             mapping=mapping,
             geometry=load_geometry(source),
             style=load_style(source),
             site_url=self.site_url,
+            provenance={
+                s.aar: {
+                    "extract_id": s.extract_id,
+                    "extract_file": s.extract_file,
+                    "received": s.received,
+                }
+                for s in merged.record.sources
+            },
         )
+        years = list(published_figures.years)
         about = {
             "extract_id": doc.extract_id,
             "extract_file": doc.extract_file,
             "received": doc.received,
-            "years": list(doc.years),
+            "years": years,
+            "extract_years": outcomes,
             "figures_key": figures_key,
+            "record_key": record_key,
             "links": site.links,
+            "mailing": plan_mailing(merged),
         }
         written = publish_site(self.site, site, about=about)
-        years = list(doc.years)
         published = SitePublished(
             extract_id=doc.extract_id,
             years=years,
@@ -103,4 +127,7 @@ class RenderJob:
             links=SiteLinks.model_validate(site.links),
         )
         self.bus.emit(published)
-        return published.to_detail()
+        # In force last: a failure before this point is retried from the old record, writes
+        # the same state and version again, and notify's ledger sends no mail twice.
+        store.make_current(merged.record)
+        return {"status": "published", **published.to_detail()}

@@ -8,6 +8,7 @@ the bus can name a version, but only render_site can write what that version lin
 from __future__ import annotations
 
 import json
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -18,13 +19,44 @@ class ManifestError(ValueError):
     """The manifest of a published version is missing, damaged or of another extract."""
 
 
+class CorrectedFigure(BaseModel):
+    """One corrected (year, area) of a municipality: the counts before and after."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
+
+    aar: int
+    omraade: str
+    old: dict[str, Any]
+    new: dict[str, Any]
+
+
+class Mailing(BaseModel):
+    """Who is mailed about this publication, decided by render from the record:
+    - publication: the newest year is published for the first time: every municipality;
+    - correction: published figures changed: only the municipalities whose figures did,
+      each with its old and new figures;
+    - none: nothing a municipality must hear about (figures equal to what was published,
+      a national-only change, or an older year added to the archive)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
+
+    kind: Literal["publication", "correction", "none"]
+    aar: int | None = None  # the year the mails are about
+    corrections: dict[str, list[CorrectedFigure]] = {}  # kommunekode → its corrections
+
+
 class Manifest(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     extract_id: ExtractId
     version: str
     figures_key: Key
+    # The state of the record this version shows (render/record_store.py); its figures are
+    # what the mails carry. None in manifests written before the record existed.
+    record_key: Key | None = None
     links: SiteLinks
+    # Manifests written before the record existed carry no mailing: every municipality.
+    mailing: Mailing = Mailing(kind="publication")
 
 
 def manifest_key(version: str) -> str:

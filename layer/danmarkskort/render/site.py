@@ -4,7 +4,8 @@ Layout (paths relative to the site root):
 
 - ``v/<version>/…`` the complete, self-contained site of one extract (immutable):
   ``index.html`` (latest year), ``<aar>/index.html``, ``<aar>/kort/<omraade>.svg|.html``
-  (map snippets), ``<aar>/data/omgoerelser-<aar>.csv|.json`` (open data),
+  (map snippets), ``<aar>/data/omgoerelser-<aar>.csv|.json`` (open data; the current
+  figures also at the stable ``data/omgoerelser-<aar>.csv`` and ``data/omgoerelser.csv``),
   ``kommune/<kode>-<slug>.html``, ``laesevejledning.html``, ``static/…``.
 - entry points at the root (``index.html``, ``<aar>/…``, ``kommune/…``,
   ``laesevejledning.html``): the same pages, linking into ``v/<version>/``; the publisher
@@ -208,8 +209,10 @@ class _Renderer:
         site_url: str,
         version: str,
         published: str,
+        provenance: dict[int, dict[str, str]] | None = None,
     ) -> None:
         self.ix = _Index(doc, mapping)
+        self.provenance = provenance or {}
         self.doc = doc
         self.remarks = remarks
         self.mapping = mapping
@@ -376,19 +379,27 @@ class _Renderer:
             )
         return self._page("laesevejledning.html", base, arrangements=arrangements)
 
+    def open_data_csv(self, years: list[int]) -> bytes:
+        """The figures contract's CSV of these years, in year, area and code order."""
+        figs = [f for f in self.doc.figures if f.aar in years]
+        figs.sort(key=lambda f: (f.aar, self.ix.areas.index(f.omraade), f.kommunekode))
+        return ("\ufeff" + figures_to_csv(figs)).encode("utf-8")
+
     def open_data(self, aar: int) -> tuple[bytes, bytes]:
         figs = [f for f in self.doc.figures if f.aar == aar]
         figs.sort(key=lambda f: (self.ix.areas.index(f.omraade), f.kommunekode))
-        csv_bytes = ("\ufeff" + figures_to_csv(figs)).encode("utf-8")
+        csv_bytes = self.open_data_csv([aar])
+        source = self.provenance.get(aar, {})
         doc = {
             "beskrivelse": (
                 f"Omgørelsesprocenter {aar} pr. kommune og område, "
                 "Ankestyrelsens afgørelser i klagesager"
             ),
             "kilde": "Ankestyrelsen",
-            "extract_id": self.doc.extract_id,
-            "extract_file": self.doc.extract_file,
-            "received": self.doc.received,
+            # The extract this year's figures come from (not always this publication's).
+            "extract_id": source.get("extract_id", self.doc.extract_id),
+            "extract_file": source.get("extract_file", self.doc.extract_file),
+            "received": source.get("received", self.doc.received),
             "software_version": self.doc.software_version,
             "lav_n_threshold": self.doc.lav_n_threshold,
             "aar": aar,
@@ -413,8 +424,10 @@ def build_site(
     site_url: str = "",
     version: str | None = None,
     published: str | None = None,
+    provenance: dict[int, dict[str, str]] | None = None,
 ) -> Site:
-    """Every file of the site for this figures document (versioned files and entry points)."""
+    """Every file of the site for this figures document (versioned files and entry points).
+    ``provenance``: per year, the extract its figures come from (the record's sources)."""
     version = version or version_for(doc)
     published = published or datetime.now(UTC).isoformat(timespec="seconds")
     r = _Renderer(
@@ -426,6 +439,7 @@ def build_site(
         site_url=site_url,
         version=version,
         published=published,
+        provenance=provenance,
     )
     vroot = f"{VERSION_PREFIX}{version}/"
     files: list[SiteFile] = []
@@ -456,9 +470,14 @@ def build_site(
         for path, body, ctype in (
             (f"{aar}/data/omgoerelser-{aar}.csv", csv_bytes, CSV),
             (f"{aar}/data/omgoerelser-{aar}.json", json_bytes, JSON),
+            # The stable address of the current figures of every published year.
+            (f"data/omgoerelser-{aar}.csv", csv_bytes, CSV),
         ):
             files.append(SiteFile(path, body, ctype))
             entries.append(SiteFile(path, body, ctype))
+    every_year = r.open_data_csv(list(r.ix.years))
+    files.append(SiteFile("data/omgoerelser.csv", every_year, CSV))
+    entries.append(SiteFile("data/omgoerelser.csv", every_year, CSV))
     for m in registry().municipalities:
         both(municipality_path(m), lambda b, m=m: r.municipality_page(m, b), HTML)
     both("laesevejledning.html", r.guide, HTML)

@@ -1,7 +1,8 @@
 """`danmarkskort`: check an extract, or run the whole pipeline on a local AWS (docs/design.md §5).
 
 validate  check an extract, publish nothing (exit 0 accepted, 2 rejected)
-run       the whole chain on a local AWS (moto) for one extract file
+run       the whole chain on a local AWS (moto) for one extract file; --state DIR keeps
+          that AWS between commands
 demo      generate a realistic extract for all 98 municipalities, then run
 serve     show the locally published site on 127.0.0.1
 generate  write a sample extract file
@@ -20,6 +21,10 @@ from pathlib import Path
 
 DEFAULT_OUT = Path("out")
 DEMO_EXTRACT = "Ankestyrelsen udtræk {years} – alle kommuner.csv"
+STATE_HELP = (
+    "keep the local AWS (buckets, table) in this directory between commands, so consecutive "
+    "runs behave like consecutive uploads (default: a fresh local AWS each time)"
+)
 
 
 def _config_source(directory: Path | None):  # type: ignore[no-untyped-def]
@@ -54,12 +59,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0 if evaluation.accepted else 2
 
 
-def _run(extract: Path, out: Path, config: Path | None) -> int:
-    from danmarkskort_tools.local import run_chain, summary
+def _run(extract: Path, out: Path, config: Path | None, state: Path | None = None) -> int:
+    from danmarkskort_tools.local import StateError, run_chain, summary
 
     if config is not None and not config.is_dir():
         raise SystemExit(f"--config {config}: not a directory")
-    result = run_chain(extract, out=out, config=config)
+    try:
+        result = run_chain(extract, out=out, config=config, state=state)
+    except StateError as exc:  # names the path and what is wrong with it
+        print(f"--state: {exc}", file=sys.stderr)
+        return 1
     print(summary(result))
     if result.status == "rejected":
         report = result.paths.get("rejected")
@@ -72,7 +81,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.extract.is_file():
         print(f"{args.extract}: no such file", file=sys.stderr)
         return 2
-    return _run(args.extract, args.out, args.config)
+    return _run(args.extract, args.out, args.config, args.state)
 
 
 def recent_years() -> list[int]:
@@ -85,6 +94,14 @@ def recent_years() -> list[int]:
 def cmd_demo(args: argparse.Namespace) -> int:
     from danmarkskort_tools.generator import write_extract
 
+    if args.state is not None:
+        from danmarkskort_tools.local import LocalState, StateError
+
+        try:  # before the sample is generated; run_chain checks the whole state again
+            LocalState(args.state).check()
+        except StateError as exc:
+            print(f"--state: {exc}", file=sys.stderr)
+            return 1
     years = args.years or recent_years()
     target_dir = args.out / "extract"
     target_dir.mkdir(parents=True, exist_ok=True)
@@ -92,7 +109,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     extract = target_dir / DEMO_EXTRACT.format(years=span)
     rows = write_extract(extract, years=years, cases_per_year=args.cases, seed=args.seed)
     print(f"generated {extract} ({rows:,} cases, years {', '.join(map(str, years))})")
-    return _run(extract, args.out, args.config)
+    return _run(extract, args.out, args.config, args.state)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -159,6 +176,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("extract", type=Path)
     r.add_argument("--config", type=Path, help="directory uploaded to config/ in the data bucket")
     r.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (./out)")
+    r.add_argument("--state", type=Path, help=STATE_HELP)
     r.set_defaults(func=cmd_run)
 
     d = sub.add_parser("demo", help="generate a sample extract for all 98 and run the chain")
@@ -167,6 +185,7 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--years", type=_years, help="e.g. 2022-2024 (default: the last three years)")
     d.add_argument("--cases", type=int, default=10_000, help="cases per year (10000)")
     d.add_argument("--seed", type=int, default=2024)
+    d.add_argument("--state", type=Path, help=STATE_HELP)
     d.set_defaults(func=cmd_demo)
 
     s = sub.add_parser("serve", help="serve DIR/site on 127.0.0.1")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,6 +80,9 @@ class LocalAws:
     enforce_iam: bool = True
     stand_ins: list[StandIn] = field(default_factory=list)
     identities: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    # Fills the new buckets and tables before S3 sends events and before any rule exists, so
+    # what it writes triggers nothing (a restored local state: local/state.py).
+    seed: Callable[[LocalAws], None] | None = None
 
     def __post_init__(self) -> None:
         # The template's SenderAddress stands for an identity verified in SES beforehand.
@@ -128,13 +131,18 @@ class LocalAws:
         return self.stack.physical_name("EventBus")
 
     def _create(self) -> None:
-        for lid in self.stack.of_type("AWS::S3::Bucket"):
+        buckets = self.stack.of_type("AWS::S3::Bucket")
+        for lid in buckets:
             self._create_bucket(lid)
+        for lid in self.stack.of_type("AWS::DynamoDB::Table"):
+            self._create_table(lid)
+        if self.seed is not None:
+            self.seed(self)
+        for lid in buckets:
+            self._enable_notifications(lid)
         events = self.client("events")
         for lid in self.stack.of_type("AWS::Events::EventBus"):
             events.create_event_bus(Name=self.stack.physical_name(lid))
-        for lid in self.stack.of_type("AWS::DynamoDB::Table"):
-            self._create_table(lid)
         self.client("sesv2").create_email_identity(EmailIdentity=self.sender)
         for rule in self.stack.rules():
             self._create_rule(rule)
@@ -234,10 +242,13 @@ class LocalAws:
                 Bucket=name,
                 PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"],
             )
-        notify = props.get("NotificationConfiguration", {})
+
+    def _enable_notifications(self, logical_id: str) -> None:
+        notify = self.stack.properties(logical_id).get("NotificationConfiguration", {})
         if notify.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled"):
-            s3.put_bucket_notification_configuration(
-                Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
+            self.client("s3").put_bucket_notification_configuration(
+                Bucket=self.stack.physical_name(logical_id),
+                NotificationConfiguration={"EventBridgeConfiguration": {}},
             )
 
     def _create_table(self, logical_id: str) -> None:
@@ -315,6 +326,26 @@ class LocalAws:
                     event.setdefault("account", self.stack.account)
                 out.append(event)
                 sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def pending(self) -> dict[str, int]:
+        """Messages still in any queue of the local AWS (rule stand-ins, observers), by queue
+        name; empty once the Dispatcher and the chain have drained everything."""
+        sqs = self.client("sqs")
+        counts = (
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        )
+        left: dict[str, int] = {}
+        for url in sqs.list_queues().get("QueueUrls", []):
+            attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=list(counts))
+            waiting = sum(int(attributes["Attributes"].get(name, 0)) for name in counts)
+            if waiting:
+                left[url.rsplit("/", 1)[-1]] = waiting
+        return left
+
+    def queue_count(self) -> int:
+        return len(self.client("sqs").list_queues().get("QueueUrls", []))
 
     def upload(self, key: str, body: bytes) -> None:
         """What Ankestyrelsen does: put the extract into the data bucket (S3 emits the event)."""

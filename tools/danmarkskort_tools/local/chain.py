@@ -1,10 +1,17 @@
 """The whole chain on the local AWS, as `danmarkskort run` and `demo` show it: upload an
 extract, let the template's rules and the real handlers do their work, then copy what was
 published (results, site, mails, or the rejection report) into an output directory.
+
+Without a state the local AWS is new for each command. With `state=DIR` (`--state DIR`,
+local/state.py) it starts from what the previous commands left in DIR and is saved there
+again, so the output is "after this command": `site/` the whole site bucket, `results/` or
+`rejected/` this extract's, `outbox/` only the mails this command sent (docs/design.md §7).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import shutil
 import time
@@ -23,11 +30,14 @@ from danmarkskort.events import (
 
 from danmarkskort_tools.local.aws import LOCAL_SENDER, LocalAws
 from danmarkskort_tools.local.dispatcher import Dispatcher, Invocation, Notice
+from danmarkskort_tools.local.state import LocalState, Snapshot, StateError
 from danmarkskort_tools.local.template import Stack, load_stack
 
 REPO = Path(__file__).resolve().parents[3]
 LOCAL_SITE_URL = "http://127.0.0.1:8000"
 OUTPUT_DIRS = ("results", "rejected", "site", "outbox")
+UPLOAD_TRIGGER = "Object Created"  # S3's event: what reaches the function behind the upload
+MAILED = ("sent", "dry_run")  # the MunicipalityNotified statuses that wrote an .eml
 
 Progress = Callable[[str], None]
 
@@ -58,7 +68,7 @@ def find_root(start: Path | None = None) -> Path:
 class ChainResult:
     """What happened, where it landed, and how long each step took."""
 
-    status: str  # published | rejected | failed | stopped
+    status: str  # published | unchanged | rejected | failed | stopped
     out: Path
     extract_file: str
     extract_id: str = ""
@@ -72,10 +82,13 @@ class ChainResult:
     problems: list[str] = field(default_factory=list)
     reason: str = ""
     site_url: str = LOCAL_SITE_URL
+    # compute's stored result when an earlier command (a --state) had handled this extract
+    # already, so that this upload emitted nothing: a re-upload, as in the cloud.
+    earlier: dict[str, Any] | None = None
 
     @property
     def exit_code(self) -> int:
-        return {"published": 0, "rejected": 2}.get(self.status, 1)
+        return {"published": 0, "unchanged": 0, "rejected": 2}.get(self.status, 1)
 
     def of_type(self, detail_type: str) -> list[dict[str, Any]]:
         return [e for e in self.events if e.get("detail-type") == detail_type]
@@ -125,8 +138,11 @@ def run_chain(
     parameters: dict[str, str] | None = None,
     site_url: str = LOCAL_SITE_URL,
     key: str | None = None,
+    state: Path | None = None,
 ) -> ChainResult:
-    """Upload `extract` to incoming/ on a fresh local AWS and follow the chain to its end."""
+    """Upload `extract` to incoming/ and follow the chain to its end: on a fresh local AWS,
+    or with `state`, on the one DIR holds (saved there again afterwards; StateError when DIR
+    cannot be used, raised before anything is written)."""
     clock = _Clock(progress)
     timings: dict[str, float] = {}
     extract = Path(extract)
@@ -135,20 +151,79 @@ def run_chain(
         root = find_root()
         stack = load_stack(root, {"SenderAddress": LOCAL_SENDER, **(parameters or {})})
     out = Path(out)
+    with contextlib.ExitStack() as held:
+        local_state: LocalState | None = None
+        snapshot: Snapshot | None = None
+        if state is not None:
+            _check_apart(Path(state), out)
+            local_state = held.enter_context(LocalState(Path(state)))
+            snapshot = local_state.load(stack)  # a damaged state is refused here, first
+        result = _run(
+            body,
+            extract.name,
+            stack,
+            out,
+            config=config,
+            clock=clock,
+            timings=timings,
+            site_url=site_url,
+            key=key,
+            local_state=local_state,
+            snapshot=snapshot,
+        )
+    timings["total"] = time.perf_counter() - clock.started
+    result.timings = timings
+    return result
+
+
+def _check_apart(state: Path, out: Path) -> None:
+    """The state must not be the output directory, nor inside what each command clears."""
+    state, out = state.resolve(), out.resolve()
+    if state == out or any(state.is_relative_to(out / name) for name in OUTPUT_DIRS):
+        raise StateError(
+            f"{state}: the state cannot be the output directory {out} or inside its "
+            f"{', '.join(OUTPUT_DIRS)} (each command clears them); give another --state"
+        )
+
+
+def _run(
+    body: bytes,
+    extract_file: str,
+    stack: Stack,
+    out: Path,
+    *,
+    config: Path | None,
+    clock: _Clock,
+    timings: dict[str, float],
+    site_url: str,
+    key: str | None,
+    local_state: LocalState | None,
+    snapshot: Snapshot | None,
+) -> ChainResult:
     out.mkdir(parents=True, exist_ok=True)
     _clear(out)
     (out / "logs").mkdir(exist_ok=True)
     log_path = out / "logs" / "chain.log"
-    result = ChainResult(status="stopped", out=out, extract_file=extract.name, site_url=site_url)
+    result = ChainResult(status="stopped", out=out, extract_file=extract_file, site_url=site_url)
     result.paths["log"] = log_path
 
     t = time.perf_counter()
-    with log_path.open("w", encoding="utf-8") as log, LocalAws(stack) as aws:
+    seed = snapshot.restore if snapshot is not None else None
+    with log_path.open("w", encoding="utf-8") as log, LocalAws(stack, seed=seed) as aws:
         rules = stack.rules()
         clock.say(
             f"local AWS from template.yaml: buckets {aws.data_bucket}, {aws.site_bucket}; "
             f"bus {aws.bus}; {len(rules)} rules with SQS stand-in targets"
         )
+        if local_state is not None:
+            clock.say(
+                f"local state {local_state.directory}: "
+                + (
+                    f"restored {snapshot.objects} objects and {snapshot.items} table items"
+                    if snapshot is not None
+                    else "new (nothing to restore)"
+                )
+            )
         timings["setup"] = time.perf_counter() - t
         if config is not None:
             keys = aws.upload_config(Path(config))
@@ -164,7 +239,7 @@ def run_chain(
             aws, log=log, overrides=local_overrides(site_url), on_invocation=on_invocation
         )
         t = time.perf_counter()
-        upload_key = key or f"incoming/{extract.name}"
+        upload_key = key or f"incoming/{extract_file}"
         aws.upload(upload_key, body)
         clock.say(f"uploaded s3://{aws.data_bucket}/{upload_key} ({len(body) / 1024:,.0f} KiB)")
         timings["upload"] = time.perf_counter() - t
@@ -178,38 +253,91 @@ def run_chain(
         result.events = observed
         result.invocations = dispatcher.invocations
         result.notices = dispatcher.notices
+        if local_state is not None:
+            # Whatever happened (published, rejected, failed): what the functions wrote is
+            # state, as it would be in the cloud.
+            t = time.perf_counter()
+            saved = local_state.save(aws)
+            timings["state"] = time.perf_counter() - t
+            result.paths["state"] = local_state.directory
+            result.counts["state_objects"] = saved.objects
+            result.counts["state_items"] = saved.items
+            clock.say(
+                f"saved the local state in {local_state.directory}: {saved.objects} objects, "
+                f"{saved.items} table items"
+            )
+        result.extract_id = _extract_id(result)
+        result.earlier = _earlier(result)
         t = time.perf_counter()
         _export(aws, result)
         timings["export"] = time.perf_counter() - t
-        _conclude(result, s3_events, upload_key)
-    timings["total"] = time.perf_counter() - clock.started
-    result.timings = timings
+        _conclude(result, s3_events, upload_key, in_site=_in_site(aws, result.extract_id))
     return result
 
 
+def _extract_id(result: ChainResult) -> str:
+    """The id compute announced, or (when it announced nothing new) the one it returned."""
+    for event in result.events:
+        if event.get("detail-type") in (RatesComputed.DETAIL_TYPE, ExtractRejected.DETAIL_TYPE):
+            return str(event["detail"]["extract_id"])
+    for inv in result.invocations:
+        if inv.trigger == UPLOAD_TRIGGER and isinstance(inv.result, dict):
+            ident = inv.result.get("extract_id")
+            if isinstance(ident, str) and ident:
+                return ident
+    return ""
+
+
+def _earlier(result: ChainResult) -> dict[str, Any] | None:
+    """compute's result when it came from its idempotency record: the upload was handled
+    without announcing anything, because an earlier command had handled the same bytes."""
+    if result.of_type(RatesComputed.DETAIL_TYPE) or result.of_type(ExtractRejected.DETAIL_TYPE):
+        return None
+    for inv in result.invocations:
+        if (
+            inv.ok
+            and inv.trigger == UPLOAD_TRIGGER
+            and isinstance(inv.result, dict)
+            and inv.result.get("status") in ("published", "rejected")
+        ):
+            return inv.result
+    return None
+
+
+def _in_site(aws: LocalAws, extract_id: str) -> bool:
+    """Whether versions.json of the site bucket lists a version of this extract (its version
+    is the id's first 16 hex characters, docs/design.md §1)."""
+    if not extract_id or not aws.keys(aws.site_bucket, "versions.json"):
+        return False
+    try:
+        doc = json.loads(aws.get(aws.site_bucket, "versions.json"))
+        return any(
+            v.get("extract_id") == extract_id or v.get("version") == extract_id[:16]
+            for v in doc.get("versions", [])
+        )
+    except (ValueError, AttributeError):
+        return False
+
+
 def _export(aws: LocalAws, result: ChainResult) -> None:
+    """results/ and rejected/ of this command's extract, the whole site, this command's mails."""
     out = result.out
-    for event in result.of_type(RatesComputed.DETAIL_TYPE):
-        detail = event["detail"]
-        result.extract_id = detail["extract_id"]
+    ident = result.extract_id
+    data = aws.data_bucket
+    # figures.json is written last: its presence means the results are complete (accepted).
+    if ident and aws.keys(data, f"results/{ident}/figures.json"):
+        prefix = f"results/{ident}/"
         target = out / "results"
-        for key in detail.get("keys", {}).values():
-            target.mkdir(parents=True, exist_ok=True)
-            (target / key.rsplit("/", 1)[-1]).write_bytes(aws.get(aws.data_bucket, key))
+        aws.download(data, prefix, target, strip=prefix)
         result.paths["results"] = target
         csv_path = target / "figures.csv"
         if csv_path.is_file():
             lines = csv_path.read_text(encoding="utf-8").splitlines()
             result.counts["figures"] = max(0, len(lines) - 1)
-    for event in result.of_type(ExtractRejected.DETAIL_TYPE):
-        detail = event["detail"]
-        result.extract_id = detail["extract_id"]
+    if ident and aws.keys(data, f"rejected/{ident}/"):
+        prefix = f"rejected/{ident}/"
         target = out / "rejected"
-        target.mkdir(parents=True, exist_ok=True)
-        for name in ("report_txt", "report_json"):
-            key = detail.get("keys", {}).get(name)
-            if key:
-                (target / key.rsplit("/", 1)[-1]).write_bytes(aws.get(aws.data_bucket, key))
+        aws.download(data, prefix, target, strip=prefix)
         result.paths["rejected"] = target
     site_keys = aws.keys(aws.site_bucket)
     if site_keys:
@@ -218,16 +346,43 @@ def _export(aws: LocalAws, result: ChainResult) -> None:
         result.paths["site"] = target
         result.counts["site_files"] = len(site_keys)
         result.counts["pages"] = sum(1 for k in site_keys if k.endswith(".html"))
-    if result.extract_id:
-        prefix = f"notifications/{result.extract_id}/"
-        mails = [k for k in aws.keys(aws.data_bucket, prefix) if k.endswith(".eml")]
-        if mails:
-            target = out / "outbox"
-            target.mkdir(parents=True, exist_ok=True)
-            for key in mails:
-                (target / key.rsplit("/", 1)[-1]).write_bytes(aws.get(aws.data_bucket, key))
-            result.paths["outbox"] = target
-        result.counts["mails"] = len(mails)
+    target = out / "outbox"
+    target.mkdir(parents=True, exist_ok=True)
+    names: set[str] = set()
+    for kommunekode, key in _mails_sent(result):
+        name = _outbox_name(kommunekode, key, names)
+        names.add(name)
+        (target / name).write_bytes(aws.get(data, key))
+    if names:
+        result.paths["outbox"] = target
+    result.counts["mails"] = len(names)
+
+
+def _mails_sent(result: ChainResult) -> list[tuple[str, str]]:
+    """(kommunekode, eml_key) of each mail this command sent or dry-ran, as its
+    MunicipalityNotified events say; not whatever else notifications/ holds."""
+    seen: dict[str, str] = {}
+    for event in result.of_type(MunicipalityNotified.DETAIL_TYPE):
+        detail = event.get("detail", {})
+        key = detail.get("eml_key")
+        if _is_notify_summary(event) or detail.get("status") not in MAILED or not key:
+            continue
+        seen.setdefault(str(key), str(detail.get("kommunekode")))
+    return [(kommunekode, key) for key, kommunekode in seen.items()]
+
+
+def _outbox_name(kommunekode: str, key: str, taken: set[str]) -> str:
+    """`<kommunekode>.eml` or `<kommunekode>-<anything>.eml` (docs/design.md §7)."""
+    base = key.rsplit("/", 1)[-1]
+    if base == f"{kommunekode}.eml" or (
+        base.startswith(f"{kommunekode}-") and base.endswith(".eml")
+    ):
+        name = base
+    else:
+        name = f"{kommunekode}-{base.removesuffix('.eml')}.eml"
+    if name in taken:
+        name = f"{kommunekode}-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:12]}.eml"
+    return name
 
 
 def _report_lines(path: Path, severity: str) -> list[str]:
@@ -241,7 +396,9 @@ def _report_lines(path: Path, severity: str) -> list[str]:
     ]
 
 
-def _conclude(result: ChainResult, s3_events: list[dict[str, Any]], key: str) -> None:
+def _conclude(
+    result: ChainResult, s3_events: list[dict[str, Any]], key: str, *, in_site: bool = False
+) -> None:
     failed = [inv for inv in result.invocations if not inv.ok]
     result.counts["events"] = len(result.events)
     result.counts["notified"] = sum(
@@ -258,6 +415,17 @@ def _conclude(result: ChainResult, s3_events: list[dict[str, Any]], key: str) ->
         result.status = "rejected"
     elif result.of_type(SitePublished.DETAIL_TYPE) and _notify_done(result):
         result.status = "published"
+    elif result.earlier is not None and result.earlier.get("status") == "rejected":
+        result.status = "rejected"
+    elif result.earlier is not None and in_site:
+        result.status = "unchanged"
+    elif result.earlier is not None:
+        result.reason = (
+            "compute_rates had handled this extract in an earlier command (its idempotency "
+            "record is in the state) and announced nothing new, but the site has no version "
+            "of it: that command failed or stopped after compute. In the cloud the failed "
+            "event would be replayed from the failure queue; locally, run it with a new --state"
+        )
     elif not result.invocations:
         seen = [e for e in s3_events if e.get("detail", {}).get("object", {}).get("key") == key]
         result.reason = (
@@ -288,14 +456,22 @@ def summary(result: ChainResult) -> str:
         lines.append(f"Extract id: {result.extract_id}")
     years = sorted(
         {y for e in result.of_type(RatesComputed.DETAIL_TYPE) for y in e["detail"]["years"]}
+        | set((result.earlier or {}).get("years") or [])
     )
     if result.status == "published":
         lines.append(f"Published: years {', '.join(map(str, years))}")
+    elif result.status == "unchanged":
+        lines.append(
+            f"Unchanged: published already by an earlier command with this state (years "
+            f"{', '.join(map(str, years))}); as for a re-upload in the cloud, nothing new was "
+            "published and no mail was sent"
+        )
     elif result.status == "rejected":
         problems = sum(
             e["detail"].get("problems", 0) for e in result.of_type(ExtractRejected.DETAIL_TYPE)
-        )
-        lines.append(f"REJECTED: {problems} problem(s); nothing was published")
+        ) or int((result.earlier or {}).get("problems") or 0)
+        again = " (already by an earlier command with this state)" if result.earlier else ""
+        lines.append(f"REJECTED{again}: {problems} problem(s); nothing was published")
         lines += [f"  - {p}" for p in result.problems]
         saved = result.paths.get("rejected")
         where = f"below and in {saved / 'report.txt'}" if saved else "below"
@@ -324,6 +500,11 @@ def summary(result: ChainResult) -> str:
             f"Mails: {counts.get('mails', 0)} written, "
             f"{counts.get('notified', 0)} municipalities notified"
         )
+    if "state" in result.paths:
+        lines.append(
+            f"State: saved in {result.paths['state']} ({counts.get('state_objects', 0)} "
+            f"objects, {counts.get('state_items', 0)} table items)"
+        )
     for notice in result.notices:
         lines.append(
             f"Notice on {notice.target} (rule {notice.rule}): {notice.event.get('detail-type')}"
@@ -335,6 +516,7 @@ def summary(result: ChainResult) -> str:
         "site": "site",
         "outbox": "mails",
         "log": "function logs",
+        "state": "local state",
     }
     for name, label in labels.items():
         if name in result.paths:

@@ -154,6 +154,17 @@ def test_three_consecutive_uploads_build_one_published_history(cycle):
     )
     [entry] = record["changelog"]
     assert entry["aar"] == 2024 and entry["extract_id"] == C and entry["previous_extract_id"] == B
+    # The pages say what changed, old → new, and when; the change log lists it.
+    year_page = cycle.page("2024/index.html")
+    assert "Rettet 15. august 2025" in year_page and "rettelser.html#rettelse-2024-" in year_page
+    assert "ændrede tallene for 2 kommuner" in year_page
+    dragoer = " ".join(cycle.page("kommune/155-dragoer.html").split())
+    assert "Rettet 15. august 2025:" in dragoer
+    assert "Socialområdet generelt 2024: 0 % af 2 sager → 67 % af 6 sager" in dragoer
+    assert "Rettet" not in cycle.page("kommune/101-koebenhavn.html").split("<footer")[0]
+    log = " ".join(cycle.page("rettelser.html").split())
+    assert "Tallene for 2024, rettet 15. august 2025" in log
+    assert "Dragør" in log and "Tårnby" in log
     # Every earlier state of the record stays.
     states = cycle.aws.keys(DATA_BUCKET, "record/states/")
     assert states == [f"record/states/00000{i}.json" for i in (1, 2, 3)]

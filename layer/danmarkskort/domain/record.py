@@ -28,6 +28,7 @@ from danmarkskort.domain.figures import (
     figure_from_dict,
     provision_from_dict,
 )
+from danmarkskort.text import cases, pct
 
 FORMAT = 1
 
@@ -289,6 +290,16 @@ def _change_entry(raw: dict[str, Any]) -> ChangeEntry:
         for c in raw["corrections"]
     )
     return ChangeEntry(**{**raw, "corrections": corrections})
+
+
+def correction_text(area: str, aar: int, old: Figure, new: Figure) -> str:
+    """'Socialområdet generelt 2024: 38 % af 129 sager → 40 % af 132 sager', as the pages and
+    the correction mails say it (one rounding: text.pct)."""
+
+    def said(f: Figure) -> str:
+        return f"{pct(f.omgoerelsesprocent)} af {cases(f.realitetsbehandlede)}"
+
+    return f"{area} {aar}: {said(old)} → {said(new)}"
 
 
 def changed_municipalities(outcomes: Iterable[YearOutcome]) -> set[str]:

@@ -18,6 +18,7 @@ from typing import Any
 from danmarkskort.domain.areas import Mapping
 from danmarkskort.domain.figures import Figure, FiguresDoc
 from danmarkskort.domain.municipalities import Municipality, registry
+from danmarkskort.domain.record import correction_text
 from danmarkskort.domain.remarks import Remark, RemarkBook
 from danmarkskort.mail import attachments as att
 from danmarkskort.mail.recipients import (
@@ -404,13 +405,7 @@ def _view(ctx: Context, m: Municipality, attachment_names: list[str]) -> dict[st
 
 
 def _correction_line(ctx: Context, c: CorrectedFigure) -> str:
-    """'Socialområdet 2024: 38 % af 129 sager → 40 % af 132 sager' (one rounding: text.pct)."""
-
-    def said(f: Figure) -> str:
-        return f"{pct(f.omgoerelsesprocent)} af {cases(f.realitetsbehandlede)}"
-
-    area = att.area_name(ctx.mapping, c.omraade)
-    return no_break(f"{area} {c.aar}: {said(c.old)} → {said(c.new)}")
+    return no_break(correction_text(att.area_name(ctx.mapping, c.omraade), c.aar, c.old, c.new))
 
 
 # --- helpers --------------------------------------------------------------------------------

@@ -84,6 +84,7 @@ class RenderJob:
                 }
                 for s in merged.record.sources
             },
+            changelog=merged.record.changelog,
         )
         years = list(published_figures.years)
         about = {

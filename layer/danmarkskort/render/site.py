@@ -28,7 +28,13 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from danmarkskort import text as fmt
 from danmarkskort.domain.areas import Mapping
 from danmarkskort.domain.figures import Figure, FiguresDoc, figures_to_csv
-from danmarkskort.domain.municipalities import NATIONAL_CODE, Municipality, registry
+from danmarkskort.domain.municipalities import (
+    NATIONAL_CODE,
+    NATIONAL_NAME,
+    Municipality,
+    registry,
+)
+from danmarkskort.domain.record import ChangeEntry, Correction, correction_text
 from danmarkskort.domain.remarks import Remark, RemarkBook
 from danmarkskort.render.geometry import MapGeometry
 from danmarkskort.render.style import MapStyle
@@ -210,9 +216,11 @@ class _Renderer:
         version: str,
         published: str,
         provenance: dict[int, dict[str, str]] | None = None,
+        changelog: tuple[ChangeEntry, ...] = (),
     ) -> None:
         self.ix = _Index(doc, mapping)
         self.provenance = provenance or {}
+        self.changelog = changelog
         self.doc = doc
         self.remarks = remarks
         self.mapping = mapping
@@ -238,6 +246,7 @@ class _Renderer:
             "municipality_path": municipality_path,
             "geometry_kind": geometry.kind,
             "geometry_attribution": geometry.attribution,
+            "has_corrections": bool(changelog),
         }
         self._maps: dict[tuple[int, str], dict[str, Any]] = {}
 
@@ -321,7 +330,14 @@ class _Renderer:
             sections.append(
                 {"map": view, "nat": _figure_view(national), "prev_nat": prev_nat, "counts": counts}
             )
-        return self._page("aar.html", base, aar=aar, prev=prev, sections=sections)
+        corrected = [
+            {"date": fmt.long_date(e.applied), "n": _municipalities_in(e), "anchor": _anchor(e)}
+            for e in self.changelog
+            if e.aar == aar
+        ]
+        return self._page(
+            "aar.html", base, aar=aar, prev=prev, sections=sections, corrected=corrected
+        )
 
     def snippet_svg(self, aar: int, omraade: str, base: str) -> bytes:
         view = self.map_view(aar, omraade)
@@ -351,7 +367,42 @@ class _Renderer:
                 }
             )
         remarks = self._remarks_over_years(m.code)
-        return self._page("kommune.html", base, m=m, area_views=areas, remarks=remarks)
+        corrected = [
+            {"date": fmt.long_date(e.applied), "anchor": _anchor(e), "line": self._change(c)}
+            for e in self.changelog
+            for c in e.corrections
+            if c.kommunekode == m.code
+        ]
+        return self._page(
+            "kommune.html", base, m=m, area_views=areas, remarks=remarks, corrected=corrected
+        )
+
+    def _change(self, c: Correction) -> str:
+        return correction_text(self.mapping.area(c.omraade).navn, c.aar, c.old, c.new)
+
+    def corrections_page(self, base: str) -> bytes:
+        entries = []
+        for e in sorted(self.changelog, key=lambda e: e.applied, reverse=True):
+            rows = [
+                {
+                    "kommune": self.reg.by_code(c.kommunekode).full_name
+                    if not c.old.is_national
+                    else NATIONAL_NAME,
+                    "line": self._change(c),
+                }
+                for c in e.corrections
+            ]
+            entries.append(
+                {
+                    "aar": e.aar,
+                    "date": fmt.long_date(e.applied),
+                    "anchor": _anchor(e),
+                    "extract_file": e.extract_file,
+                    "extract_id": e.extract_id,
+                    "rows": rows,
+                }
+            )
+        return self._page("rettelser.html", base, entries=entries)
 
     def _remarks_over_years(self, code: str) -> list[dict[str, Any]]:
         out = []
@@ -425,6 +476,7 @@ def build_site(
     version: str | None = None,
     published: str | None = None,
     provenance: dict[int, dict[str, str]] | None = None,
+    changelog: tuple[ChangeEntry, ...] = (),
 ) -> Site:
     """Every file of the site for this figures document (versioned files and entry points).
     ``provenance``: per year, the extract its figures come from (the record's sources)."""
@@ -440,6 +492,7 @@ def build_site(
         version=version,
         published=published,
         provenance=provenance,
+        changelog=changelog,
     )
     vroot = f"{VERSION_PREFIX}{version}/"
     files: list[SiteFile] = []
@@ -481,6 +534,7 @@ def build_site(
     for m in registry().municipalities:
         both(municipality_path(m), lambda b, m=m: r.municipality_page(m, b), HTML)
     both("laesevejledning.html", r.guide, HTML)
+    both("rettelser.html", r.corrections_page, HTML)
     # The root start page is the latest year's, and goes last of all.
     both("index.html", lambda b: r.year_page(r.latest, b), HTML)
     links = {
@@ -489,6 +543,14 @@ def build_site(
         "year_page": f"{vroot}{{aar}}/index.html",
     }
     return Site(version=version, files=tuple(files), entry_points=tuple(entries), links=links)
+
+
+def _anchor(e: ChangeEntry) -> str:
+    return f"rettelse-{e.aar}-{e.applied[:10]}"
+
+
+def _municipalities_in(e: ChangeEntry) -> int:
+    return len({c.kommunekode for c in e.corrections if not c.old.is_national})
 
 
 def _type(name: str) -> str:

@@ -41,6 +41,7 @@ bench: venv
 	$(PY) bench/render.py
 	$(PY) bench/notify.py
 	$(PY) bench/chain.py
+	$(PY) bench/cycle.py
 	$(PY) bench/cold_start.py
 
 # aws-sam-cli pins its own boto3/cfn-lint/pydantic; it gets a virtualenv of its own so that

@@ -200,3 +200,27 @@ def test_a_damaged_record_is_an_error_and_the_site_stays(cycle):
     cycle.aws.s3.delete_object(Bucket=DATA_BUCKET, Key="record/current.json")
     with pytest.raises(RecordError, match=r"current\.json is missing"):
         cycle.upload(extract((2025,), C, "2026-05-02T09:00:00+00:00", 9))
+
+
+def test_a_failed_first_publication_is_retried_onto_the_same_record(cycle, monkeypatch):
+    from danmarkskort.adapters.s3 import Bucket
+
+    real_put = Bucket.put
+
+    def site_down(self, key, body, **kw):  # type: ignore[no-untyped-def]
+        if self.name == SITE_BUCKET:
+            raise ConnectionError("S3 went away")
+        return real_put(self, key, body, **kw)
+
+    monkeypatch.setattr(Bucket, "put", site_down)
+    doc = extract((2024,), A, "2025-05-02T09:00:00+00:00", 8)
+    with pytest.raises(ConnectionError):
+        cycle.upload(doc)
+    monkeypatch.setattr(Bucket, "put", real_put)
+    # The state was written, not yet in force: the retry (Lambda's) merges onto the same one.
+    result, mails = cycle.upload(doc)
+    assert result["status"] == "published" and len(mails) == 98
+    pointer = json.loads(
+        cycle.aws.s3.get_object(Bucket=DATA_BUCKET, Key="record/current.json")["Body"].read()
+    )
+    assert pointer == {"seq": 1, "key": "record/states/000001.json"}

@@ -48,7 +48,10 @@ class RecordStore:
             return Record()
         try:
             pointer = json.loads(raw)
-            seq, key = int(pointer["seq"]), str(pointer["key"])
+            seq = int(pointer["seq"])
+            if seq == 0:  # set up by the first publication, which has not been made yet
+                return Record()
+            key = str(pointer["key"])
         except (ValueError, TypeError, KeyError) as exc:
             raise RecordError(f"{CURRENT} is damaged: {exc!r}") from None
         if key != state_key(seq):
@@ -66,6 +69,10 @@ class RecordStore:
         (a retry) is fine; a different state under the same number means another writer."""
         key = state_key(record.seq)
         body = record_to_json(record)
+        if record.seq == 1:
+            # Before the first state: a pointer to "nothing yet", so that from now on a
+            # missing pointer always means damage, even if this publication fails.
+            self.bucket.create(CURRENT, json.dumps({"seq": 0, "key": None}), content_type=JSON)
         if not self.bucket.create(key, body, content_type=JSON):
             existing = self.bucket.get(key).decode("utf-8")
             if existing != body:

@@ -415,6 +415,9 @@ def _conclude(
         result.status = "rejected"
     elif result.of_type(SitePublished.DETAIL_TYPE) and _notify_done(result):
         result.status = "published"
+    elif any(_unchanged(inv) for inv in result.invocations):
+        # render_site found the figures equal to what is published (or older than it).
+        result.status = "unchanged"
     elif result.earlier is not None and result.earlier.get("status") == "rejected":
         result.status = "rejected"
     elif result.earlier is not None and in_site:
@@ -441,6 +444,11 @@ def _conclude(
         )
 
 
+def _unchanged(invocation: Invocation) -> bool:
+    outcome = invocation.result
+    return isinstance(outcome, dict) and outcome.get("status") == "unchanged"
+
+
 def _is_notify_summary(event: dict[str, Any]) -> bool:
     return event.get("detail", {}).get("kommunekode") == NATIONAL_CODE
 
@@ -460,6 +468,11 @@ def summary(result: ChainResult) -> str:
     )
     if result.status == "published":
         lines.append(f"Published: years {', '.join(map(str, years))}")
+    elif result.status == "unchanged" and result.earlier is None:
+        lines.append(
+            f"Unchanged: the figures of years {', '.join(map(str, years))} equal what is "
+            "published (or are older than it); nothing new was published and no mail was sent"
+        )
     elif result.status == "unchanged":
         lines.append(
             f"Unchanged: published already by an earlier command with this state (years "

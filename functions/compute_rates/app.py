@@ -25,7 +25,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         bus=EventBus(settings.event_bus),
         lav_n_threshold=settings.lav_n_threshold,
         max_bytes=settings.max_extract_bytes,
-        once=once_per_extract(settings.state_table, context, data_keyword="job"),
+        once=once_per_extract(
+            settings.state_table, context, data_keyword="job", key="[extract_id, config]"
+        ),
         identified=obs.correlate,
     )
     result = job.run(upload)
@@ -35,7 +37,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 
 def _record_metrics(result: dict[str, Any]) -> None:
-    if result["status"] == "ignored":
+    if result["status"] in ("ignored", "unchanged"):
         return
     if result["status"] == "rejected":
         obs.count("Rejections", 1)

@@ -97,7 +97,7 @@ def test_s3_sample_key_is_danish_with_spaces():
         "results/abc/figures.json",
         "rejected/abc/report.json",
         "notifications/abc/155.eml",
-        "config/areas.json",
+        "record/states/000001.json",
         "incoming",  # the prefix needs its slash
         "xincoming/udtræk.csv",
     ],
@@ -106,6 +106,13 @@ def test_nothing_a_function_writes_triggers_compute(stack, key):
     event = _load("s3_object_created.json")
     event["detail"]["object"]["key"] = key
     assert _matching_functions(stack, event, "default") == set()
+
+
+def test_a_config_file_triggers_render_only(stack):
+    """A new remarks.json re-renders the site (render writes nothing under config/)."""
+    event = _load("s3_object_created.json")
+    event["detail"]["object"]["key"] = "config/remarks.json"
+    assert _matching_functions(stack, event, "default") == {"RenderSiteFunction"}
 
 
 def test_s3_rule_ignores_other_buckets(stack):

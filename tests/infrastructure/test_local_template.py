@@ -111,6 +111,7 @@ def test_the_real_templates_rules():
     assert buses == {
         "ComputeRatesFunctionExtractUploaded": "default",
         "RenderSiteFunctionRatesComputed": stack.physical_name("EventBus"),
+        "RenderSiteFunctionConfigChanged": "default",
         "NotifyMunicipalitiesFunctionSitePublished": stack.physical_name("EventBus"),
         "ExtractRejectedRule": stack.physical_name("EventBus"),
     }

@@ -202,10 +202,10 @@ def test_retries_and_somewhere_for_failures(function):
     assert failures["Type"] == "SQS"
     queue = failures["Destination"]["Fn::GetAtt"][0]
     assert R[queue]["Type"] == "AWS::SQS::Queue"
-    (event,) = props["Events"].values()
-    assert event["Type"] == "EventBridgeRule"
-    assert event["Properties"]["RetryPolicy"]["MaximumRetryAttempts"] > 0
-    assert event["Properties"]["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": [queue, "Arn"]}
+    for event in props["Events"].values():  # render has two: RatesComputed, ConfigChanged
+        assert event["Type"] == "EventBridgeRule"
+        assert event["Properties"]["RetryPolicy"]["MaximumRetryAttempts"] > 0
+        assert event["Properties"]["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": [queue, "Arn"]}
     alarms = [r["Properties"] for r in R.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
     errors = [
         a

@@ -15,6 +15,8 @@ from tests.conftest import DATA_BUCKET, shared_path
 from tests.handlers import lambda_context as handler_context
 from tests.handlers import load_app
 
+REPO = Path(__file__).resolve().parents[2]
+
 
 def load_handler():
     return load_app("compute_rates").handler
@@ -253,3 +255,34 @@ def test_a_bug_fails_the_invocation_and_is_not_remembered_as_a_rejection(aws, mo
     # The fix is deployed; EventBridge's retry (or a replay) computes it.
     result = load_handler()(event, lambda_context())
     assert result["status"] == "published"
+
+
+def test_a_rejection_the_config_caused_is_judged_again_under_the_corrected_config(aws):
+    """An override of areas.json whose mappings all run 2008-2010 leaves no 2024 row in any
+    area, so the extract is rejected; once the override is fixed, a re-upload of the very
+    same file is accepted. An accepted extract is not published twice because the
+    configuration changed afterwards."""
+    areas = json.loads(
+        (REPO / "layer/danmarkskort/config/defaults/areas.json").read_text(encoding="utf-8")
+    )
+    broken = {
+        **areas,
+        "mappings": [{**m, "gyldig_fra": 2008, "gyldig_til": 2010} for m in areas["mappings"]],
+    }
+    aws.s3.put_object(Bucket=DATA_BUCKET, Key="config/areas.json", Body=json.dumps(broken).encode())
+    upload(aws, "incoming/a.csv", CASES.encode())
+    handler = load_handler()
+    assert handler(object_created("incoming/a.csv"), lambda_context())["status"] == "rejected"
+    assert [e["detail-type"] for e in aws.bus_events()] == ["ExtractRejected"]
+
+    aws.s3.delete_object(Bucket=DATA_BUCKET, Key="config/areas.json")  # the fix
+    upload(aws, "incoming/a igen.csv", CASES.encode())
+    again = handler(object_created("incoming/a igen.csv"), lambda_context())
+    assert again["status"] == "published"
+    assert [e["detail-type"] for e in aws.bus_events()] == ["RatesComputed"]
+
+    # Accepted now: another configuration later does not publish it a second time.
+    aws.s3.put_object(Bucket=DATA_BUCKET, Key="config/areas.json", Body=json.dumps(areas).encode())
+    upload(aws, "incoming/a tredje gang.csv", CASES.encode())
+    third = handler(object_created("incoming/a tredje gang.csv"), lambda_context())
+    assert third["status"] == "unchanged" and aws.bus_events() == []

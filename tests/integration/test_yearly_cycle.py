@@ -224,3 +224,60 @@ def test_a_failed_first_publication_is_retried_onto_the_same_record(cycle, monke
         cycle.aws.s3.get_object(Bucket=DATA_BUCKET, Key="record/current.json")["Body"].read()
     )
     assert pointer == {"seq": 1, "key": "record/states/000001.json"}
+
+
+def test_a_late_remarks_file_reaches_the_pages_without_a_new_extract(cycle):
+    first, _ = cycle.upload(extract((2024,), A, "2025-05-02T09:00:00+00:00", 8))
+    remark = "Dragør Kommune traf i 2024 i alt 212 afgørelser på børnehandicapområdet."
+    remarks = {
+        "remarks": [
+            {
+                "kind": "kommentar",
+                "kommunekode": "155",
+                "omraader": ["boernehandicap"],
+                "aar_fra": 2024,
+                "aar_til": 2024,
+                "text": remark,
+            }
+        ]
+    }
+    key = "config/remarks.json"
+    cycle.aws.s3.put_object(Bucket=DATA_BUCKET, Key=key, Body=json.dumps(remarks).encode())
+    changed = envelope(
+        "Object Created",
+        {
+            "version": "0",
+            "bucket": {"name": DATA_BUCKET},
+            "object": {"key": key, "size": 10, "etag": "x", "sequencer": "0001"},
+            "request-id": "r",
+            "requester": "123456789012",
+            "reason": "PutObject",
+        },
+    )
+    changed["source"] = "aws.s3"
+    again = cycle.render.handler(changed, lambda_context("render_site"))
+    assert again["status"] == "published" and again["version"] != first["version"]
+    assert remark in cycle.page("kommune/155-dragoer.html")
+    assert cycle.manifest(again)["mailing"]["kind"] == "none"
+    assert cycle.aws.keys(DATA_BUCKET, "record/states/") == ["record/states/000001.json"]
+    # The same event again (EventBridge delivers at least once) rewrites the same version.
+    assert (
+        cycle.render.handler(changed, lambda_context("render_site"))["version"] == again["version"]
+    )
+
+
+def test_a_config_change_before_anything_is_published_does_nothing(cycle):
+    changed = envelope(
+        "Object Created",
+        {
+            "version": "0",
+            "bucket": {"name": DATA_BUCKET},
+            "object": {"key": "config/remarks.json", "size": 10, "sequencer": "0001"},
+            "request-id": "r",
+            "requester": "123456789012",
+        },
+    )
+    changed["source"] = "aws.s3"
+    result = cycle.render.handler(changed, lambda_context("render_site"))
+    assert result["status"] == "nothing_published"
+    assert cycle.aws.keys(SITE_BUCKET) == []

@@ -17,9 +17,12 @@ REMEMBER_SECONDS = 400 * 24 * 3600
 KEY_NAME = "once_per_extract"
 
 
-def once_per_extract(table: str, context: Any, *, data_keyword: str) -> Once:
-    """Decorator: the wrapped step runs once per `extract_id` in its `data_keyword` dict; a
-    repeat returns the stored result, and a failure leaves no record, so a retry redoes it."""
+def once_per_extract(
+    table: str, context: Any, *, data_keyword: str, key: str = "extract_id"
+) -> Once:
+    """Decorator: the wrapped step runs once per `key` (a JMESPath into its `data_keyword`
+    dict, by default the extract id); a repeat returns the stored result, and a failure
+    leaves no record, so a retry redoes it."""
     # Imported here: the persistence layer imports boto3, which costs more than the rest of
     # the handler's import (see bench/cold_start.py).
     from aws_lambda_powertools.utilities.idempotency import (
@@ -28,9 +31,7 @@ def once_per_extract(table: str, context: Any, *, data_keyword: str) -> Once:
         idempotent_function,
     )
 
-    config = IdempotencyConfig(
-        event_key_jmespath="extract_id", expires_after_seconds=REMEMBER_SECONDS
-    )
+    config = IdempotencyConfig(event_key_jmespath=key, expires_after_seconds=REMEMBER_SECONDS)
     config.register_lambda_context(context)
 
     # A fixed key prefix: Powertools would otherwise prefix the key with the wrapped step's

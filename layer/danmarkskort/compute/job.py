@@ -8,13 +8,14 @@ chain can drive it with moto.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from danmarkskort.compute.evaluate import Evaluation, evaluate, extract_id, too_large_report
-from danmarkskort.config.sources import BucketSource, layered
+from danmarkskort.config.sources import BucketSource, ConfigSource, layered
 from danmarkskort.events import ExtractRejected, ObjectCreatedEvent, RatesComputed
 from danmarkskort.ports import BlobStore, EventPublisher, Once, always
 
@@ -45,6 +46,18 @@ class NotAnExtract(ValueError):
 
 def upload_from_event(event: ObjectCreatedEvent) -> Upload:
     return Upload(bucket=event.detail.bucket.name, key=event.detail.object.key, time=event.time)
+
+
+# The configuration files compute reads: a change in them may change the verdict.
+COMPUTE_CONFIG = ("areas.json",)
+
+
+def config_version(config: ConfigSource) -> str:
+    """A fingerprint of the configuration compute judges an extract under."""
+    digest = hashlib.sha256()
+    for name in COMPUTE_CONFIG:
+        digest.update(name.encode() + b"\0" + (config.read(name) or b"") + b"\0")
+    return digest.hexdigest()[:16]
 
 
 def archive(bucket: BlobStore, key: str, ident: str, data: bytes | None, received: str) -> str:
@@ -87,10 +100,27 @@ class ComputeJob:
         ident = self.bucket.sha256(key) if data is None else extract_id(data)
         self.identified(ident)
         archived = archive(self.bucket, key, ident, data, received)
-        job = {"extract_id": ident, "key": key, "archive": archived, "received": received}
+        job = {
+            "extract_id": ident,
+            # Judged once per extract *and* configuration: a re-upload after a rejection
+            # that the configuration caused is judged again under the corrected one.
+            "config": config_version(self.config),
+            "key": key,
+            "archive": archived,
+            "received": received,
+        }
         return self.once(self._process)(job=job, data=data, size=size)
 
+    @property
+    def config(self) -> ConfigSource:
+        return layered(BucketSource(self.bucket))
+
     def _process(self, job: dict[str, Any], data: bytes | None, size: int) -> dict[str, Any]:
+        figures = RESULTS.format(id=job["extract_id"]) + "figures.json"
+        if self.bucket.exists(figures):
+            # Accepted already (under another configuration): its figures stand, published
+            # once; a new configuration is no reason to publish the same extract again.
+            return {"status": "unchanged", "extract_id": job["extract_id"], "keys": {}}
         name = posixpath.basename(job["key"])
         received = dt.datetime.fromisoformat(job["received"])
         if data is None:
@@ -100,7 +130,7 @@ class ComputeJob:
             evaluation = evaluate(
                 data,
                 name,
-                config=layered(BucketSource(self.bucket)),
+                config=self.config,
                 lav_n_threshold=self.lav_n_threshold,
                 max_bytes=self.max_bytes,
                 received=received,

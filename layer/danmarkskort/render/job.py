@@ -4,20 +4,28 @@ announce. Buckets and bus come in from the handler as ports, so this never impor
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from danmarkskort.config.sources import BucketSource, ConfigSource, layered
+from danmarkskort.config.sources import CONFIG_PREFIX, BucketSource, ConfigSource, layered
 from danmarkskort.domain.areas import load_mapping
-from danmarkskort.domain.figures import load_announced
-from danmarkskort.domain.record import merge, plan_mailing, published_doc
+from danmarkskort.domain.figures import FiguresDoc, load_announced
+from danmarkskort.domain.record import Record, merge, plan_mailing, published_doc
 from danmarkskort.domain.remarks import load_remark_book
-from danmarkskort.events import EventError, RatesComputed, SiteKeys, SiteLinks, SitePublished
+from danmarkskort.events import (
+    EventError,
+    ObjectCreatedEvent,
+    RatesComputed,
+    SiteKeys,
+    SiteLinks,
+    SitePublished,
+)
 from danmarkskort.ports import BlobStore, EventPublisher, Once, always
 from danmarkskort.render.geojson import geometry_from_geojson
 from danmarkskort.render.geometry import MapGeometry, tilegrid
 from danmarkskort.render.publish import publish_site
-from danmarkskort.render.record_store import RecordStore
+from danmarkskort.render.record_store import RecordStore, state_key
 from danmarkskort.render.site import build_site
 from danmarkskort.render.style import load_style
 
@@ -53,6 +61,35 @@ class RenderJob:
             )
         return self.once(self._publish)(detail=event.to_detail())
 
+    def rerender(self, changed: ObjectCreatedEvent) -> dict[str, Any]:
+        """A file under config/ changed (remarks, cooperation, recipients, ...): the current
+        site again from the record, under the new configuration. No mail: the figures are
+        the same. Deterministic per event (the version is made from it), so a redelivery
+        rewrites the same version."""
+        bucket, key = changed.detail.bucket.name, changed.detail.object.key
+        if bucket != self.data.name or not key.startswith(CONFIG_PREFIX):
+            raise ForeignBucket(
+                f"s3://{bucket}/{key} is not under {CONFIG_PREFIX} of the data bucket "
+                f"{self.data.name!r}: refused"
+            )
+        record = RecordStore(self.data).load()
+        if not record.sources:
+            return {"status": "nothing_published", "config": key}
+        newest = max(record.sources, key=lambda s: (s.applied, s.extract_id))
+        doc, figures_key = load_announced(
+            self.data, f"results/{newest.extract_id}/figures.json", newest.extract_id
+        )
+        seed = f"{record.seq}|{key}|{changed.detail.object.sequencer}|{changed.time.isoformat()}"
+        return self._render(
+            record,
+            doc,
+            figures_key,
+            version=hashlib.sha256(seed.encode()).hexdigest()[:16],
+            mailing={"kind": "none"},
+            record_key=state_key(record.seq),
+            extra={"reason": f"configuration changed: {key}"},
+        )
+
     def _publish(self, detail: dict[str, Any]) -> dict[str, Any]:
         event = RatesComputed.model_validate(detail)
         doc, figures_key = load_announced(self.data, event.keys.figures_json, event.extract_id)
@@ -66,7 +103,33 @@ class RenderJob:
             # or send. The record stays as it is.
             return {"status": "unchanged", "extract_id": doc.extract_id, "years": outcomes}
         record_key = store.write(merged.record)
-        published_figures = published_doc(merged.record, doc)
+        result = self._render(
+            merged.record,
+            doc,
+            figures_key,
+            version=None,
+            mailing=plan_mailing(merged),
+            record_key=record_key,
+            extra={"extract_years": outcomes},
+        )
+        # In force last: a failure before this point is retried from the old record, writes
+        # the same state and version again, and notify's ledger sends no mail twice.
+        store.make_current(merged.record)
+        return result
+
+    def _render(
+        self,
+        record: Record,
+        doc: FiguresDoc,
+        figures_key: str,
+        *,
+        version: str | None,
+        mailing: dict[str, Any],
+        record_key: str,
+        extra: dict[str, Any],
+    ) -> dict[str, Any]:
+        """The site of this record, published and announced."""
+        published_figures = published_doc(record, doc)
         source = layered(BucketSource(self.data))
         mapping = load_mapping(source)
         site = build_site(
@@ -76,15 +139,16 @@ class RenderJob:
             geometry=load_geometry(source),
             style=load_style(source),
             site_url=self.site_url,
+            version=version,
             provenance={
                 s.aar: {
                     "extract_id": s.extract_id,
                     "extract_file": s.extract_file,
                     "received": s.received,
                 }
-                for s in merged.record.sources
+                for s in record.sources
             },
-            changelog=merged.record.changelog,
+            changelog=record.changelog,
         )
         years = list(published_figures.years)
         about = {
@@ -92,11 +156,11 @@ class RenderJob:
             "extract_file": doc.extract_file,
             "received": doc.received,
             "years": years,
-            "extract_years": outcomes,
+            **extra,
             "figures_key": figures_key,
             "record_key": record_key,
             "links": site.links,
-            "mailing": plan_mailing(merged),
+            "mailing": mailing,
         }
         written = publish_site(self.site, site, about=about)
         published = SitePublished(
@@ -128,7 +192,4 @@ class RenderJob:
             links=SiteLinks.model_validate(site.links),
         )
         self.bus.emit(published)
-        # In force last: a failure before this point is retried from the old record, writes
-        # the same state and version again, and notify's ledger sends no mail twice.
-        store.make_current(merged.record)
         return {"status": "published", **published.to_detail()}

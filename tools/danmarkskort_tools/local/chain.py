@@ -225,9 +225,6 @@ def _run(
                 )
             )
         timings["setup"] = time.perf_counter() - t
-        if config is not None:
-            keys = aws.upload_config(Path(config))
-            clock.say(f"config from {config}: {', '.join(keys) or 'no files'}")
         observed: list[dict[str, Any]] = []
 
         def on_invocation(inv: Invocation) -> None:
@@ -238,6 +235,12 @@ def _run(
         dispatcher = Dispatcher(
             aws, log=log, overrides=local_overrides(site_url), on_invocation=on_invocation
         )
+        if config is not None:
+            keys = aws.upload_config(Path(config))
+            clock.say(f"config from {config}: {', '.join(keys) or 'no files'}")
+            # As in the cloud, a file under config/ re-renders what is published (with a
+            # state that has a site); handled before the upload, so the order is fixed.
+            dispatcher.run()
         t = time.perf_counter()
         upload_key = key or f"incoming/{extract_file}"
         aws.upload(upload_key, body)

@@ -61,3 +61,34 @@
   });
   document.addEventListener("keydown", function (e) { if (e.key === "Escape") { hide(); } });
 }());
+
+/* A page of an earlier version (under v/<version>/, kept so that old links still work) says
+   so when a newer version is published, and links to the same page with the current
+   figures. versions.json at the site root names the current version. */
+(function () {
+  "use strict";
+  var version = document.body.getAttribute("data-version");
+  var marker = "/v/" + version + "/";
+  var at = window.location.pathname.indexOf(marker);
+  if (!version || at < 0 || !window.fetch) { return; }
+  var root = window.location.pathname.slice(0, at + 1);
+  var page = window.location.pathname.slice(at + marker.length);
+  fetch(root + "versions.json", { cache: "no-cache" })
+    .then(function (r) { return r.ok ? r.json() : null; })
+    .then(function (v) {
+      if (!v || !v.current || v.current === version) { return; }
+      var note = document.createElement("p");
+      note.className = "rettet foraeldet";
+      note.setAttribute("role", "note");
+      note.appendChild(document.createTextNode(
+        "Denne side viser en ældre udgave af tallene. Der er offentliggjort nyere tal: "));
+      var link = document.createElement("a");
+      link.href = root + page;
+      link.textContent = "se siden med de aktuelle tal";
+      note.appendChild(link);
+      note.appendChild(document.createTextNode("."));
+      var main = document.getElementById("indhold");
+      if (main) { main.insertBefore(note, main.firstChild); }
+    })
+    .catch(function () { /* no notice without versions.json */ });
+})();

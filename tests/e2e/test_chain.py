@@ -190,16 +190,6 @@ def test_a_rule_that_does_not_match_stops_the_chain(function, tmp_path):
     assert "no rule of template.yaml" in result.reason
 
 
-def test_cli_demo_writes_site_and_outbox(tmp_path, capsys):
-    out = tmp_path / "out"
-    code = main(["demo", "--out", str(out), "--years", "2024", "--cases", "3000"])
-    printed = capsys.readouterr().out
-    assert code == 0, printed
-    assert (out / "site" / "index.html").is_file()
-    assert len(list((out / "outbox").glob("*.eml"))) == 98
-    assert "compute_rates" in printed and "notify_municipalities" in printed
-
-
 def test_cli_run_and_validate_exit_2_on_a_rejected_extract(rejected_extract, tmp_path, capsys):
     assert main(["validate", str(rejected_extract)]) == 2
     assert "AFVIST" in capsys.readouterr().out

@@ -3,7 +3,8 @@
 validate  check an extract, publish nothing (exit 0 accepted, 2 rejected)
 run       the whole chain on a local AWS (moto) for one extract file; --state DIR keeps
           that AWS between commands
-demo      generate a realistic extract for all 98 municipalities, then run
+demo      the yearly cycle on one local state: generated extracts for all 98 municipalities
+          of the years before last, of last year, and a correction of last year
 serve     show the locally published site on 127.0.0.1
 generate  write a sample extract file
 """
@@ -16,11 +17,21 @@ import datetime
 import functools
 import http.server
 import sys
+import tempfile
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from danmarkskort_tools.local import ChainResult
 
 DEFAULT_OUT = Path("out")
-DEMO_EXTRACT = "Ankestyrelsen udtræk {years} – alle kommuner.csv"
+DEMO_EXTRACT = "Ankestyrelsen udtræk {years} – alle kommuner{suffix}.csv"
+# The demo's correction: late registrations (efterregistreringer) of hjemviste cases for a few
+# municipalities of last year (§ 85, voksenhandicap); exactly these get a "Rettelse: " mail.
+DEMO_CORRECTION = {"155": 4, "400": 5, "787": 5}  # Dragør, Bornholm, Thisted
 STATE_HELP = (
     "keep the local AWS (buckets, table) in this directory between commands, so consecutive "
     "runs behave like consecutive uploads (default: a fresh local AWS each time)"
@@ -91,25 +102,240 @@ def recent_years() -> list[int]:
     return [this_year - 3, this_year - 2, this_year - 1]
 
 
+@dataclass
+class _Step:
+    """One upload of the demo's cycle: what it shows, its extract, how its mails are named."""
+
+    number: int
+    shows: str
+    extract: Path
+    years: list[int]
+    mail_suffix: str  # "" keeps <kommunekode>.eml; "x" gives <kommunekode>-x.eml
+    result: ChainResult | None = None
+    mails: int = 0
+    seconds: float = 0.0
+
+    @property
+    def mail_name(self) -> str:
+        return "<kommunekode>" + (f"-{self.mail_suffix}" if self.mail_suffix else "") + ".eml"
+
+
+def demo_years(years: Sequence[int] | None) -> tuple[list[int], int, str]:
+    """Step 1's years and last year's (steps 2 and 3): the newest year given is last year,
+    the others are the years before it. One year given: step 1 takes the year before it."""
+    chosen = sorted(set(years or recent_years()))
+    last = chosen[-1]
+    if len(chosen) == 1:
+        note = f"--years {last}: one year given; step 1 uses {last - 1}, steps 2 and 3 {last}"
+        return [last - 1], last, note
+    return chosen[:-1], last, ""
+
+
+def _span(years: Sequence[int]) -> str:
+    return f"{min(years)}-{max(years)}" if min(years) != max(years) else str(years[0])
+
+
+def _said(years: Sequence[int]) -> str:
+    """'2023–2024', '2021, 2023' or '2025', as the step lines say it."""
+    ys = sorted(years)
+    if len(ys) > 1 and ys == list(range(ys[0], ys[-1] + 1)):
+        return f"{ys[0]}–{ys[-1]}"
+    return ", ".join(map(str, ys))
+
+
+def correct_extract(original: Path, target: Path, year: int, extra: dict[str, int]) -> int:
+    """`original` (a case-level extract of `year` as write_extract writes it) with `extra[k]`
+    more hjemviste cases decided for kommunekode k, numbered after the existing ones: what a
+    later extract with late registrations looks like. Returns the number of data rows."""
+    lines = original.read_text(encoding="utf-8").splitlines()
+    rows = len(lines) - 1
+    width = max(6, len(str(rows + sum(extra.values()))))
+    day = min(datetime.date(year, 11, 15), datetime.date.today()).isoformat()
+    codes = [code for code, n in extra.items() for _ in range(n)]
+    added = [
+        f"{year % 100:02d}-{rows + 1 + i:0{width}d};{code};{code};Serviceloven;§ 85;"
+        f"Hjemvisning;{day}"
+        for i, code in enumerate(codes)
+    ]
+    target.write_text("\n".join([*lines, *added]) + "\n", encoding="utf-8")
+    return rows + len(added)
+
+
+def _keep_mails(outbox: Path, held: Path, suffix: str) -> int:
+    """Move a step's mails out of OUT/outbox (the next step clears it) into `held`, named
+    <kommunekode>-<suffix>.eml (<kommunekode>.eml as they are when suffix is empty)."""
+    held.mkdir(parents=True, exist_ok=True)
+    moved = 0
+    for mail in sorted(outbox.glob("*.eml")) if outbox.is_dir() else []:
+        code, _, rest = mail.stem.partition("-")
+        mail.replace(held / ("-".join(p for p in (code, suffix, rest) if p) + ".eml"))
+        moved += 1
+    return moved
+
+
+def _mailed(result: ChainResult) -> list[str]:
+    """The kommunekoder this step's chain wrote a mail for."""
+    from danmarkskort.domain.municipalities import NATIONAL_CODE
+    from danmarkskort.events import MunicipalityNotified
+
+    return sorted(
+        str(e["detail"].get("kommunekode"))
+        for e in result.of_type(MunicipalityNotified.DETAIL_TYPE)
+        if e["detail"].get("kommunekode") != NATIONAL_CODE
+        and e["detail"].get("status") in ("sent", "dry_run")
+    )
+
+
+def _outcome(step: _Step) -> str:
+    """'published 2023–2024; 98 mails', 'corrected 2025; mails to Dragør, …', 'unchanged …'."""
+    from danmarkskort.domain.municipalities import registry
+
+    result = step.result
+    if result is None:
+        return "not run"
+    mailed = _mailed(result)
+    if result.status == "unchanged":
+        return f"unchanged (the figures equal what is published); {len(mailed)} mails"
+    if result.status != "published":
+        return result.status
+    if step.mail_suffix == "rettelse":
+        names = ", ".join(registry().by_code(c).name for c in mailed) or "no one"
+        return f"corrected {_said(step.years)}; {len(mailed)} mails, to {names}"
+    return f"published {_said(step.years)}; {len(mailed)} mails"
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
+    """The yearly cycle, three uploads on one local state (README.md, "Two commands")."""
+    from danmarkskort.domain.municipalities import registry
+
     from danmarkskort_tools.generator import write_extract
+    from danmarkskort_tools.local import LocalState, StateError, run_chain, summary
 
+    if args.config is not None and not args.config.is_dir():
+        raise SystemExit(f"--config {args.config}: not a directory")
     if args.state is not None:
-        from danmarkskort_tools.local import LocalState, StateError
-
-        try:  # before the sample is generated; run_chain checks the whole state again
+        try:  # before the samples are generated; run_chain checks the whole state again
             LocalState(args.state).check()
         except StateError as exc:
             print(f"--state: {exc}", file=sys.stderr)
             return 1
-    years = args.years or recent_years()
-    target_dir = args.out / "extract"
-    target_dir.mkdir(parents=True, exist_ok=True)
-    span = f"{min(years)}-{max(years)}" if min(years) != max(years) else str(years[0])
-    extract = target_dir / DEMO_EXTRACT.format(years=span)
-    rows = write_extract(extract, years=years, cases_per_year=args.cases, seed=args.seed)
-    print(f"generated {extract} ({rows:,} cases, years {', '.join(map(str, years))})")
-    return _run(extract, args.out, args.config, args.state)
+    before, last, note = demo_years(args.years)
+    out: Path = args.out
+    extracts = out / "extract"
+    extracts.mkdir(parents=True, exist_ok=True)
+    for stale in extracts.glob(DEMO_EXTRACT.format(years="*", suffix="*")):
+        stale.unlink()  # an earlier demo's: OUT/extract holds this one's three
+    corrected = ", ".join(registry().by_code(c).name for c in DEMO_CORRECTION)
+    steps = [
+        _Step(
+            1,
+            f"Extract for {_said(before)}, the years before last: the first publication; "
+            "every municipality gets a mail",
+            extracts / DEMO_EXTRACT.format(years=_span(before), suffix=""),
+            before,
+            str(max(before)),
+        ),
+        _Step(
+            2,
+            f"Extract for {last}, last year: the newest map joins the published years; "
+            "every municipality gets a mail",
+            extracts / DEMO_EXTRACT.format(years=last, suffix=""),
+            [last],
+            "",
+        ),
+        _Step(
+            3,
+            f"Corrected extract for {last}: late registrations for {corrected} change "
+            "published figures; only they get a mail, «Rettelse: …»",
+            extracts / DEMO_EXTRACT.format(years=last, suffix=", rettet"),
+            [last],
+            "rettelse",
+        ),
+    ]
+    if note:
+        print(note)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix=".demo-", dir=out) as scratch:
+        state = args.state or Path(scratch) / "state"
+        held = Path(scratch) / "outbox"
+        logs: list[str] = []
+        try:
+            for step in steps:
+                print(f"\n{step.number}/3 {step.shows}")
+                t = time.perf_counter()
+                if step.mail_suffix == "rettelse":
+                    rows = correct_extract(steps[1].extract, step.extract, last, DEMO_CORRECTION)
+                else:
+                    rows = write_extract(
+                        step.extract, years=step.years, cases_per_year=args.cases, seed=args.seed
+                    )
+                years = ", ".join(map(str, step.years))
+                print(f"generated {step.extract} ({rows:,} cases, years {years})")
+                try:
+                    step.result = run_chain(step.extract, out=out, config=args.config, state=state)
+                except StateError as exc:  # names the path and what is wrong with it
+                    print(f"--state: {exc}", file=sys.stderr)
+                    return 1
+                step.seconds = time.perf_counter() - t
+                log = out / "logs" / "chain.log"
+                if log.is_file():
+                    logs.append(f"# {step.number}/3 {step.extract.name}\n{log.read_text('utf-8')}")
+                if step.result.exit_code != 0:
+                    print(summary(step.result))
+                    print(f"The demo stopped at step {step.number}/3.")
+                    return step.result.exit_code
+                step.mails = _keep_mails(out / "outbox", held, step.mail_suffix)
+                print(f"{step.number}/3 {_outcome(step)}")
+        finally:  # every mail the command sent, whatever step it ended at
+            (out / "outbox").mkdir(parents=True, exist_ok=True)
+            for mail in sorted(held.glob("*.eml")) if held.is_dir() else []:
+                mail.replace(out / "outbox" / mail.name)
+            if logs:
+                (out / "logs" / "chain.log").write_text("".join(logs), encoding="utf-8")
+    print(demo_summary(steps, out, args.state, time.perf_counter() - started))
+    return 0
+
+
+def demo_summary(steps: Sequence[_Step], out: Path, state: Path | None, seconds: float) -> str:
+    """The closing lines of the demo: what each step did and which paths to open."""
+    last = steps[-1].result
+    assert last is not None
+    lines = ["", "The yearly cycle, three uploads on one local state:"]
+    lines += [f"  {s.number}/3 {s.extract.name}: {_outcome(s)}" for s in steps]
+    lines.append(
+        f"Figures: {last.counts.get('figures', 0)} records of the last extract "
+        "(year × area × municipality, plus the whole country)"
+    )
+    if last.warnings:
+        kinds = "kind" if len(last.warnings) == 1 else "kinds"
+        lines.append(f"Warnings of the last extract ({len(last.warnings)} {kinds}):")
+        lines += [f"  - {w}" for w in last.warnings]
+    if "pages" in last.counts:
+        lines.append(f"Site: {last.counts['pages']} pages, {last.counts['site_files']} files")
+    lines.append(
+        f"Mails: {sum(s.mails for s in steps)} written: "
+        + ", ".join(f"{s.mails} in step {s.number} ({s.mail_name})" for s in steps)
+    )
+    lines.append("")
+    where = [
+        ("site after all three: every year", out / "site" / "index.html"),
+        ("the corrections", out / "site" / "rettelser.html"),
+        ("mails of all three steps", out / "outbox"),
+        ("figures of the last extract", out / "results"),
+        ("the three extracts", out / "extract"),
+        ("function logs of all three steps", out / "logs" / "chain.log"),
+    ]
+    if state is not None:
+        where.append(("local state", state))
+    lines += [f"  {label:<40} {path}" for label, path in where]
+    if state is None:
+        lines.append("The local state was temporary; give --state DIR to keep it.")
+    lines.append(
+        f"Browse the site: danmarkskort serve {out}  →  {last.site_url}/ (the mails link there too)"
+    )
+    timing = ", ".join(f"step {s.number} {s.seconds:.2f}s" for s in steps)
+    lines.append(f"Timings: {timing}, total {seconds:.2f}s")
+    return "\n".join(lines)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -179,13 +405,30 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--state", type=Path, help=STATE_HELP)
     r.set_defaults(func=cmd_run)
 
-    d = sub.add_parser("demo", help="generate a sample extract for all 98 and run the chain")
+    d = sub.add_parser(
+        "demo",
+        help="the yearly cycle for all 98: the years before last, last year, a correction",
+        description="Three uploads on one local state, each through the whole chain: an "
+        "extract of the years before last (every municipality gets a mail), one of last year "
+        "(the newest map; every municipality gets a mail), and a corrected extract of last "
+        "year (only the changed municipalities get a «Rettelse» mail).",
+    )
     d.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (./out)")
     d.add_argument("--config", type=Path, help="directory uploaded to config/ in the data bucket")
-    d.add_argument("--years", type=_years, help="e.g. 2022-2024 (default: the last three years)")
+    d.add_argument(
+        "--years",
+        type=_years,
+        help="e.g. 2023-2025: the newest is last year (steps 2 and 3), the others step 1's; "
+        "one year Y: step 1 is Y-1 (default: the three years before this one)",
+    )
     d.add_argument("--cases", type=int, default=10_000, help="cases per year (10000)")
     d.add_argument("--seed", type=int, default=2024)
-    d.add_argument("--state", type=Path, help=STATE_HELP)
+    d.add_argument(
+        "--state",
+        type=Path,
+        help="play the three steps on the local state in this directory and keep it there "
+        "(default: a temporary state, removed afterwards)",
+    )
     d.set_defaults(func=cmd_demo)
 
     s = sub.add_parser("serve", help="serve DIR/site on 127.0.0.1")

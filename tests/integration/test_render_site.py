@@ -232,6 +232,39 @@ def test_failure_midway_leaves_the_previous_site_and_a_retry_succeeds(aws, monke
     assert [e["detail-type"] for e in aws.bus_events()] == ["SitePublished"]
 
 
+def _root(aws) -> dict[str, str]:
+    """Every object of the site outside v/ (what readers see at the stable addresses)."""
+    keys = [k for k in aws.keys(SITE_BUCKET) if not k.startswith("v/")]
+    return {k: site_text(aws, k) for k in keys}
+
+
+def test_a_persistent_failure_during_the_entry_points_leaves_the_old_site_whole(aws, monkeypatch):
+    put_figures(aws, EXTRACT_A)
+    handler = load_handler()
+    handler(rates_computed(EXTRACT_A), lambda_context())
+    aws.bus_events()
+    before = _root(aws)
+    put_figures(aws, EXTRACT_B, years=(2023, 2024, 2025), seed=8)  # a new year: new pages
+    real_put = Bucket.put
+
+    def refusing(self, key, body, **kw):
+        # S3 keeps refusing one entry point (say, a bucket policy or object lock on it).
+        if self.name == SITE_BUCKET and key == "kommune/155-dragoer.html":
+            raise PermissionError("AccessDenied: kommune/155-dragoer.html")
+        return real_put(self, key, body, **kw)
+
+    monkeypatch.setattr(Bucket, "put", refusing)
+    for _ in range(3):  # the invocation and Lambda's two retries
+        with pytest.raises(PermissionError):
+            handler(rates_computed(EXTRACT_B, (2023, 2024, 2025)), lambda_context())
+        assert _root(aws) == before  # no page of the new version, no new year page
+    assert aws.bus_events() == []
+    monkeypatch.setattr(Bucket, "put", real_put)
+    result = handler(rates_computed(EXTRACT_B, (2023, 2024, 2025)), lambda_context())
+    after = _root(aws)
+    assert "2025/index.html" in after and f"v/{result['version']}/" in after["index.html"]
+
+
 def test_remarks_from_the_data_bucket_are_shown_as_text(aws):
     remark = {
         "kommunekode": "101",

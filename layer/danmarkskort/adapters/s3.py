@@ -97,6 +97,9 @@ class Bucket:
         self.client.put_object(Bucket=self.name, Key=key, Body=data, **extra)
         return key
 
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.name, Key=key)
+
     def create(self, key: str, body: bytes | str, *, content_type: str | None = None) -> bool:
         data = body.encode("utf-8") if isinstance(body, str) else body
         try:

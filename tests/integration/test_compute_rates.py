@@ -286,3 +286,21 @@ def test_a_rejection_the_config_caused_is_judged_again_under_the_corrected_confi
     upload(aws, "incoming/a tredje gang.csv", CASES.encode())
     third = handler(object_created("incoming/a tredje gang.csv"), lambda_context())
     assert third["status"] == "unchanged" and aws.bus_events() == []
+
+
+def test_an_extract_of_only_older_years_says_so_in_the_report(aws):
+    """2025 is published; an extract of 2024 alone is accepted for 2024 and the report says
+    the front page keeps showing 2025."""
+    pointer = {"seq": 3, "key": "record/states/000003.json", "years": [2023, 2024, 2025]}
+    aws.s3.put_object(
+        Bucket=DATA_BUCKET, Key="record/current.json", Body=json.dumps(pointer).encode()
+    )
+    upload(aws, "incoming/gammel.csv", CASES.encode())
+    result = load_handler()(object_created("incoming/gammel.csv"), lambda_context())
+    assert result["status"] == "published"
+    report = json.loads(
+        aws.s3.get_object(Bucket=DATA_BUCKET, Key=result["keys"]["validation"])["Body"].read()
+    )
+    [warning] = [w for w in report["warnings"] if w["code"] == "older_than_published"]
+    assert "ældre end det nyeste offentliggjorte år (2025)" in warning["message"]
+    assert "forsiden viser fortsat 2025" in warning["message"]

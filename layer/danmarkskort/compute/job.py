@@ -18,6 +18,7 @@ from danmarkskort.compute.evaluate import Evaluation, evaluate, extract_id, too_
 from danmarkskort.config.sources import BucketSource, ConfigSource, layered
 from danmarkskort.events import ExtractRejected, ObjectCreatedEvent, RatesComputed
 from danmarkskort.ports import BlobStore, EventPublisher, Once, always
+from danmarkskort.render.record_store import published_years
 
 INCOMING_PREFIX = "incoming/"
 ARCHIVE = "extracts/{id}/{name}"
@@ -58,6 +59,23 @@ def config_version(config: ConfigSource) -> str:
     for name in COMPUTE_CONFIG:
         digest.update(name.encode() + b"\0" + (config.read(name) or b"") + b"\0")
     return digest.hexdigest()[:16]
+
+
+def _note_older_years(ev: Evaluation, published: tuple[int, ...]) -> None:
+    """Say in the report when the extract brings years older than the newest published one:
+    they join the archive, and the front page keeps showing the newest year."""
+    if not published or ev.figures is None:
+        return
+    newest = max(published)
+    older = [y for y in ev.figures.years if y < newest]
+    if older and max(ev.figures.years) < newest:
+        years = ", ".join(str(y) for y in older)
+        ev.report.warning(
+            "older_than_published",
+            f"Udtrækket dækker {years}, som er ældre end det nyeste offentliggjorte år "
+            f"({newest}). Tallene for {years} indgår i arkivet (som rettelse, hvis de "
+            f"afviger fra de offentliggjorte); forsiden viser fortsat {newest}.",
+        )
 
 
 def archive(bucket: BlobStore, key: str, ident: str, data: bytes | None, received: str) -> str:
@@ -135,6 +153,8 @@ class ComputeJob:
                 max_bytes=self.max_bytes,
                 received=received,
             )
+        if evaluation.accepted and evaluation.figures is not None:
+            _note_older_years(evaluation, published_years(self.bucket))
         if evaluation.report.has("internal_error"):
             raise ComputeFailed(evaluation.report_text())
         if evaluation.accepted:

@@ -83,6 +83,18 @@ class RecordStore:
         return key
 
     def make_current(self, record: Record) -> None:
-        """The state in force from now on (after its site is published)."""
-        body = json.dumps({"seq": record.seq, "key": state_key(record.seq)})
-        self.bucket.put(CURRENT, body, content_type=JSON)
+        """The state in force from now on (after its site is published). The pointer also
+        names the published years, for compute's report (published_years)."""
+        pointer = {"seq": record.seq, "key": state_key(record.seq), "years": list(record.years)}
+        self.bucket.put(CURRENT, json.dumps(pointer), content_type=JSON)
+
+
+def published_years(bucket: BlobStore) -> tuple[int, ...]:
+    """The years published now, from the pointer alone (cheap: compute asks it for every
+    extract). Empty before the first publication or when the pointer says nothing."""
+    raw = bucket.get_or_none(CURRENT)
+    try:
+        years = json.loads(raw).get("years") if raw is not None else None
+        return tuple(sorted(int(y) for y in years or ()))
+    except (ValueError, TypeError, AttributeError):
+        return ()  # damage is render's to report (RecordError); compute only informs

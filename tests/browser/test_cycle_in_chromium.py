@@ -11,7 +11,6 @@ import http.server
 import json
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -20,19 +19,9 @@ from tests.browser.conftest import AXE, _Quiet
 pytestmark = pytest.mark.browser
 
 
-def _correction(original: Path, target: Path, code: str, extra: int) -> Path:
-    lines = original.read_text(encoding="utf-8").splitlines()
-    added = [
-        f"24-9{i:05d};{code};{code};Serviceloven;§ 41;Hjemvisning;2024-11-{10 + i % 10:02d}"
-        for i in range(extra)
-    ]
-    target.write_text("\n".join([*lines, *added]) + "\n", encoding="utf-8")
-    return target
-
-
 @pytest.fixture(scope="module")
 def cycle_site(tmp_path_factory) -> Iterator[tuple[str, dict[str, str]]]:
-    from danmarkskort_tools.generator import write_extract
+    from danmarkskort_tools.generator import correct_extract, write_extract
     from danmarkskort_tools.local.chain import run_chain
 
     work = tmp_path_factory.mktemp("browser-cycle")
@@ -47,7 +36,8 @@ def cycle_site(tmp_path_factory) -> Iterator[tuple[str, dict[str, str]]]:
     write_extract(first, years=[2022, 2023], cases_per_year=400, seed=41)
     second = work / "b.csv"
     write_extract(second, years=[2024], cases_per_year=400, seed=42)
-    third = _correction(second, work / "c.csv", "155", 3)
+    third = work / "c.csv"
+    correct_extract(second, third, 2024, {"155": 3})
     versions: dict[str, str] = {}
     for name, extract in (("first", first), ("second", second), ("third", third)):
         out = work / f"out-{name}"

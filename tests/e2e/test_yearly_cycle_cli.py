@@ -10,21 +10,9 @@ from pathlib import Path
 
 import pytest
 from danmarkskort_tools.cli import main
-from danmarkskort_tools.generator import write_extract
+from danmarkskort_tools.generator import correct_extract, write_extract
 
 CASES = 400
-
-
-def _correction_of(original: Path, target: Path, code: str, extra: int) -> Path:
-    """The same extract with `extra` more hjemviste cases decided by one municipality: what a
-    later extract with late registrations (efterregistreringer) looks like."""
-    lines = original.read_text(encoding="utf-8").splitlines()
-    added = [
-        f"24-9{i:05d};{code};{code};Serviceloven;§ 41;Hjemvisning;2024-11-{10 + i % 10:02d}"
-        for i in range(extra)
-    ]
-    target.write_text("\n".join([*lines, *added]) + "\n", encoding="utf-8")
-    return target
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +23,8 @@ def runs(tmp_path_factory):
     write_extract(first, years=[2022, 2023], cases_per_year=CASES, seed=31)
     second = root / "udtræk 2024.csv"
     write_extract(second, years=[2024], cases_per_year=CASES, seed=32)
-    third = _correction_of(second, root / "udtræk 2024 rettet.csv", "155", 3)
+    third = root / "udtræk 2024 rettet.csv"
+    correct_extract(second, third, 2024, {"155": 3})
     outs = {}
     for name, extract in (("first", first), ("second", second), ("third", third)):
         out = root / f"out-{name}"

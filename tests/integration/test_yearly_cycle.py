@@ -223,7 +223,7 @@ def test_a_failed_first_publication_is_retried_onto_the_same_record(cycle, monke
     pointer = json.loads(
         cycle.aws.s3.get_object(Bucket=DATA_BUCKET, Key="record/current.json")["Body"].read()
     )
-    assert pointer == {"seq": 1, "key": "record/states/000001.json"}
+    assert pointer == {"seq": 1, "key": "record/states/000001.json", "years": [2024]}
 
 
 def test_a_late_remarks_file_reaches_the_pages_without_a_new_extract(cycle):
@@ -281,3 +281,22 @@ def test_a_config_change_before_anything_is_published_does_nothing(cycle):
     result = cycle.render.handler(changed, lambda_context("render_site"))
     assert result["status"] == "nothing_published"
     assert cycle.aws.keys(SITE_BUCKET) == []
+
+
+def test_a_new_year_that_also_corrects_an_earlier_one_says_so_in_the_new_years_mail(cycle):
+    first = extract((2023,), A, "2024-05-02T09:00:00+00:00", 7)
+    cycle.upload(first)
+    both = extract((2023, 2024), B, "2025-05-02T09:00:00+00:00", 7)
+    both = corrected(both, 2023, "155", 4)
+    # 2023's other figures as published (the same seed gives the same 2023 figures).
+    result, mails = cycle.upload(both)
+    assert cycle.manifest(result)["mailing"]["kind"] == "publication"
+    assert len(mails) == 98 and all("2024" in str(m["Subject"]) for m in mails)
+    assert not any(str(m["Subject"]).startswith("Rettelse") for m in mails)
+    texts = {
+        code: " ".join(m.get_body(("plain",)).get_content().split())  # type: ignore[union-attr]
+        for code, m in by_code(mails).items()
+    }
+    assert "RETTEDE TAL FRA TIDLIGERE ÅR" in texts["155"]
+    assert "Socialområdet generelt 2023:" in texts["155"]
+    assert "RETTEDE TAL FRA TIDLIGERE ÅR" not in texts["101"]

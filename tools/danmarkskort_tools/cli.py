@@ -143,24 +143,6 @@ def _said(years: Sequence[int]) -> str:
     return ", ".join(map(str, ys))
 
 
-def correct_extract(original: Path, target: Path, year: int, extra: dict[str, int]) -> int:
-    """`original` (a case-level extract of `year` as write_extract writes it) with `extra[k]`
-    more hjemviste cases decided for kommunekode k, numbered after the existing ones: what a
-    later extract with late registrations looks like. Returns the number of data rows."""
-    lines = original.read_text(encoding="utf-8").splitlines()
-    rows = len(lines) - 1
-    width = max(6, len(str(rows + sum(extra.values()))))
-    day = min(datetime.date(year, 11, 15), datetime.date.today()).isoformat()
-    codes = [code for code, n in extra.items() for _ in range(n)]
-    added = [
-        f"{year % 100:02d}-{rows + 1 + i:0{width}d};{code};{code};Serviceloven;§ 85;"
-        f"Hjemvisning;{day}"
-        for i, code in enumerate(codes)
-    ]
-    target.write_text("\n".join([*lines, *added]) + "\n", encoding="utf-8")
-    return rows + len(added)
-
-
 def _keep_mails(outbox: Path, held: Path, suffix: str) -> int:
     """Move a step's mails out of OUT/outbox (the next step clears it) into `held`, named
     <kommunekode>-<suffix>.eml (<kommunekode>.eml as they are when suffix is empty)."""
@@ -208,7 +190,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """The yearly cycle, three uploads on one local state (README.md, "Two commands")."""
     from danmarkskort.domain.municipalities import registry
 
-    from danmarkskort_tools.generator import write_extract
+    from danmarkskort_tools.generator import correct_extract, write_extract
     from danmarkskort_tools.local import LocalState, StateError, run_chain, summary
 
     if args.config is not None and not args.config.is_dir():

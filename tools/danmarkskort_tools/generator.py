@@ -771,3 +771,21 @@ def extract_bytes(
         config=config,
     )
     return buf.getvalue()
+
+
+def correct_extract(original: Path, target: Path, year: int, extra: dict[str, int]) -> int:
+    """`original` (a case-level extract of `year` as write_extract writes it) with `extra[k]`
+    more hjemviste cases decided for kommunekode k, numbered after the existing ones: what a
+    later extract with late registrations looks like. Returns the number of data rows."""
+    lines = original.read_text(encoding="utf-8").splitlines()
+    rows = len(lines) - 1
+    width = max(6, len(str(rows + sum(extra.values()))))
+    day = min(date(year, 11, 15), date.today()).isoformat()
+    codes = [code for code, n in extra.items() for _ in range(n)]
+    added = [
+        f"{year % 100:02d}-{rows + 1 + i:0{width}d};{code};{code};Serviceloven;§ 85;"
+        f"Hjemvisning;{day}"
+        for i, code in enumerate(codes)
+    ]
+    target.write_text("\n".join([*lines, *added]) + "\n", encoding="utf-8")
+    return rows + len(added)

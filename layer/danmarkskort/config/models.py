@@ -388,6 +388,11 @@ RETTELSE_INDLEDNING = (
     "erstatter den, vi sendte tidligere. Rettelsen ændrer disse af {kommune}s tal:"
 )
 
+RETTELSE_TIDLIGERE = (
+    "Med det nye udtræk er også tal, der er offentliggjort tidligere, rettet, fordi "
+    "Ankestyrelsen har registreret flere afgørelser. Det ændrer disse af {kommune}s tal:"
+)
+
 
 class MailFile(ConfigFile):
     """The texts of the mail each municipality receives. Plain text, never HTML.
@@ -422,6 +427,10 @@ class MailFile(ConfigFile):
     rettelse_indledning: MailText = Field(
         RETTELSE_INDLEDNING,
         description="The opening of a correction; the changed figures follow it, old → new.",
+    )
+    rettelse_tidligere: MailText = Field(
+        RETTELSE_TIDLIGERE,
+        description="In a new year's mail: earlier published figures changed too (listed).",
     )
 
 

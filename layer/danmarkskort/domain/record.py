@@ -311,9 +311,6 @@ def plan_mailing(m: Merge) -> dict[str, Any]:
     """Who must hear about this merge (render/manifest.Mailing): a first publication of the
     record's newest year goes to every municipality; otherwise corrections go to exactly
     the municipalities whose published figures changed; anything else mails no one."""
-    newest = max(m.record.years, default=None)
-    if newest is not None and newest in m.years("first"):
-        return {"kind": "publication", "aar": newest}
     corrections: dict[str, list[dict[str, Any]]] = {}
     for outcome in m.outcomes:
         for c in outcome.corrections:
@@ -322,6 +319,10 @@ def plan_mailing(m: Merge) -> dict[str, Any]:
             corrections.setdefault(c.kommunekode, []).append(
                 {"aar": c.aar, "omraade": c.omraade, "old": asdict(c.old), "new": asdict(c.new)}
             )
+    newest = max(m.record.years, default=None)
+    if newest is not None and newest in m.years("first"):
+        # Corrections of earlier years ride along in the new year's mail.
+        return {"kind": "publication", "aar": newest, "corrections": corrections}
     if not corrections:
         return {"kind": "none"}
     return {"kind": "correction", "aar": max(m.years("corrected")), "corrections": corrections}

@@ -382,9 +382,12 @@ def _view(ctx: Context, m: Municipality, attachment_names: list[str]) -> dict[st
         "rettelse": (
             texts.fill("rettelse_indledning", y, m.full_name)
             if ctx.correction_year is not None
+            else texts.fill("rettelse_tidligere", y, m.full_name)
+            if m.code in ctx.corrections
             else ""
         ),
         "rettelser": [_correction_line(ctx, c) for c in ctx.corrections.get(m.code, ())],
+        "rettelse_foerst": ctx.correction_year is not None,
         "hilsen": texts.fill("hilsen", y, m.full_name),
         "indledning": texts.fill("indledning", y, m.full_name),
         "areas": [_area_view(ctx, f, previous) for f in figures],

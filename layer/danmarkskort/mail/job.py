@@ -46,6 +46,7 @@ def mail_context(
     mapping = load_mapping(config)
     texts = load_mail_texts(config)
     correction = mailing is not None and mailing.kind == "correction"
+    corrections = _corrections(mailing) if mailing is not None else {}
     return Context(
         doc=doc,
         mapping=mapping,
@@ -54,7 +55,7 @@ def mail_context(
         texts=texts,
         sender=Sender.checked(sender, texts.afsender_navn, reply_to),
         links=links,
-        corrections=_corrections(mailing) if correction and mailing else {},
+        corrections=corrections,
         correction_year=mailing.aar if correction and mailing else None,
     )
 

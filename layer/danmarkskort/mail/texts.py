@@ -43,6 +43,7 @@ class MailTexts:
     frist: date | None  # None: 31 December of the publication year
     rettelse_emne: str = ""
     rettelse_indledning: str = ""
+    rettelse_tidligere: str = ""
 
     def deadline(self, newest_year: int) -> date:
         """The council's deadline: the end of the year the map is published (§ 79 b, stk. 1)."""
@@ -93,4 +94,5 @@ def _texts(doc: MailFile) -> MailTexts:
         frist=doc.frist,
         rettelse_emne=doc.rettelse_emne,
         rettelse_indledning=doc.rettelse_indledning,
+        rettelse_tidligere=doc.rettelse_tidligere,
     )

@@ -280,20 +280,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def demo_summary(steps: Sequence[_Step], out: Path, state: Path | None, seconds: float) -> str:
     """The closing lines of the demo: what each step did and which paths to open."""
+    from danmarkskort_tools.local.chain import figure_lines
+
     last = steps[-1].result
-    assert last is not None
+    if last is None:
+        raise RuntimeError("demo_summary needs the result of the last step")
     lines = ["", "The yearly cycle, three uploads on one local state:"]
     lines += [f"  {s.number}/3 {s.extract.name}: {_outcome(s)}" for s in steps]
-    lines.append(
-        f"Figures: {last.counts.get('figures', 0)} records of the last extract "
-        "(year × area × municipality, plus the whole country)"
-    )
-    if last.warnings:
-        kinds = "kind" if len(last.warnings) == 1 else "kinds"
-        lines.append(f"Warnings of the last extract ({len(last.warnings)} {kinds}):")
-        lines += [f"  - {w}" for w in last.warnings]
-    if "pages" in last.counts:
-        lines.append(f"Site: {last.counts['pages']} pages, {last.counts['site_files']} files")
+    lines += figure_lines(last, " of the last extract")
     lines.append(
         f"Mails: {sum(s.mails for s in steps)} written: "
         + ", ".join(f"{s.mails} in step {s.number} ({s.mail_name})" for s in steps)

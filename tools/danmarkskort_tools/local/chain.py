@@ -447,6 +447,24 @@ def _conclude(
         )
 
 
+def figure_lines(result: ChainResult, of: str = "") -> list[str]:
+    """The figures, warnings and site of a run as the summaries print them (`of`: e.g.
+    ' of the last extract')."""
+    lines = []
+    if "figures" in result.counts:
+        lines.append(
+            f"Figures: {result.counts['figures']} records{of} (year × area × municipality, "
+            "plus the whole country)"
+        )
+    if result.warnings:
+        kinds = "kind" if len(result.warnings) == 1 else "kinds"
+        lines.append(f"Warnings{of} ({len(result.warnings)} {kinds}):")
+        lines += [f"  - {w}" for w in result.warnings]
+    if "pages" in result.counts:
+        lines.append(f"Site: {result.counts['pages']} pages, {result.counts['site_files']} files")
+    return lines
+
+
 def _unchanged(invocation: Invocation) -> bool:
     outcome = invocation.result
     return isinstance(outcome, dict) and outcome.get("status") == "unchanged"
@@ -499,18 +517,8 @@ def summary(result: ChainResult) -> str:
         lines.append(f"FAILED: {result.reason}")
     else:
         lines.append(f"STOPPED: {result.reason}")
-    if "figures" in result.counts:
-        lines.append(
-            f"Figures: {result.counts['figures']} records (year × area × municipality, "
-            "plus the whole country)"
-        )
-    if result.warnings:
-        kinds = "kind" if len(result.warnings) == 1 else "kinds"
-        lines.append(f"Warnings ({len(result.warnings)} {kinds}):")
-        lines += [f"  - {w}" for w in result.warnings]
+    lines += figure_lines(result)
     counts = result.counts
-    if "pages" in counts:
-        lines.append(f"Site: {counts['pages']} pages, {counts['site_files']} files")
     if counts.get("mails") or counts.get("notified"):
         lines.append(
             f"Mails: {counts.get('mails', 0)} written, "

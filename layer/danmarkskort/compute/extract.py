@@ -22,9 +22,6 @@ from importlib import resources
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-
-# No pandas-stubs by design: pandas is Any here. (unused-ignore: should the mypy config
-# come to ignore pandas' missing stubs itself, this comment must not turn into an error.)
 import pandas as pd
 
 from danmarkskort.compute.report import Report, shown

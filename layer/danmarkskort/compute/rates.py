@@ -9,9 +9,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
-# No pandas-stubs by design: pandas is Any here. (unused-ignore: should the mypy config
-# come to ignore pandas' missing stubs itself, this comment must not turn into an error.)
 import pandas as pd
 
 from danmarkskort.compute.validation import OUTCOMES, PROVISION_KEYS

@@ -45,8 +45,8 @@ def mail_context(
     file, entry and field)."""
     mapping = load_mapping(config)
     texts = load_mail_texts(config)
-    correction = mailing is not None and mailing.kind == "correction"
     corrections = _corrections(mailing) if mailing is not None else {}
+    correction_year = mailing.aar if mailing is not None and mailing.kind == "correction" else None
     return Context(
         doc=doc,
         mapping=mapping,
@@ -56,7 +56,7 @@ def mail_context(
         sender=Sender.checked(sender, texts.afsender_navn, reply_to),
         links=links,
         corrections=corrections,
-        correction_year=mailing.aar if correction and mailing else None,
+        correction_year=correction_year,
     )
 
 

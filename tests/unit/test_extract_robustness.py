@@ -12,8 +12,8 @@ import io
 import json
 
 import pytest
+from danmarkskort.compute import csv_reader
 from danmarkskort.compute import evaluate as compute
-from danmarkskort.compute import extract
 from danmarkskort.compute.evaluate import evaluate
 from danmarkskort_tools.cli import main
 from hypothesis import HealthCheck, given, settings
@@ -879,7 +879,7 @@ def test_excel_trailing_separators_and_quoted_breaks_take_the_fast_path(monkeypa
     def slow(*_a, **_kw):
         raise AssertionError("the record-by-record reader is for broken files only")
 
-    monkeypatch.setattr(extract, "_csv_module_body", slow)
+    monkeypatch.setattr(csv_reader, "_csv_module_body", slow)
     ev = run(AGG + 'Dragør;SEL;"§ 83\nstk. 2";2024;1;0;0;0\nGotham;SEL;§ 83;2024;1;0;0;0\n')
     assert errors(ev) == [("unknown_municipality", 4, "Instans", "Gotham")]
     rows = "".join(f"Odense;SEL;§ 52;2024;{i % 7};1;0;0;;\r\n" for i in range(20_000))

@@ -10,9 +10,10 @@ import hashlib
 import logging
 from dataclasses import dataclass
 
-from danmarkskort.compute.extract import SHAPE_NAMES, read_extract
+from danmarkskort.compute.extract import read_extract
 from danmarkskort.compute.rates import compute_figures, provision_records
 from danmarkskort.compute.report import Report
+from danmarkskort.compute.table import SHAPE_NAMES
 from danmarkskort.compute.validation import validate
 from danmarkskort.config.sources import ConfigSource, layered
 from danmarkskort.domain.areas import Mapping, load_mapping

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from danmarkskort.compute.extract import ALT_INSTANS, Table, header_key
 from danmarkskort.compute.report import Report, shown
+from danmarkskort.compute.table import ALT_INSTANS, Table, header_key
 from danmarkskort.domain.areas import Mapping
 from danmarkskort.domain.municipalities import Municipality, Resolution, name_key, registry
 from danmarkskort.domain.provisions import parse_paragraph

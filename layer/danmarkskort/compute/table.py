@@ -1,0 +1,251 @@
+"""The extract as one table: which shape its header fits, canonical column names, the rows.
+
+Shared by the CSV and the XLSX reader (docs/design.md §3): the header may sit below title
+rows, its spelling varies between senders, and the columns it names decide the shape.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from danmarkskort.compute.report import Report, shown
+
+Shape = Literal["cases", "aggregated"]
+SHAPES: tuple[Shape, ...] = ("cases", "aggregated")
+SHAPE_NAMES = {
+    "cases": "sagsniveau (én række pr. sag)",
+    "aggregated": "aggregeret (antal pr. udfald)",
+}
+# Columns that tell the shapes apart.
+DISTINCTIVE = {
+    "cases": ("sagsnummer", "afgoerelse", "dato"),
+    "aggregated": ("stadfaestet", "aendret_ophaevet", "hjemvist", "afvist"),
+}
+HEADER_SEARCH_ROWS = 20  # non-empty rows searched for the header (title rows above it)
+ALT_INSTANS = "instans_alt"  # a second instance column (Kommune beside Kommunekode)
+_DANISH_LETTERS = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "§": "paragraf"})
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str  # canonical
+    label: str  # as the contract names it, for messages
+    required: bool
+    keys: frozenset[str]
+    order: tuple[str, ...] = ()  # the same keys, most preferred first
+
+
+@dataclass
+class Table:
+    """The extract's rows under canonical column names, all values as text."""
+
+    shape: Shape
+    frame: pd.DataFrame
+    lines: pd.Series  # the file's line (CSV) or sheet row (XLSX) of each row
+    headers: dict[str, str]  # canonical name -> header as written in the file
+    facts: dict[str, str] = field(default_factory=dict)
+
+
+def header_key(text: object) -> str:
+    """Case-, accent- and punctuation-insensitive: 'Ændring/Ophævelse' ~ 'aendring ophaevelse'."""
+    s = unicodedata.normalize("NFKC", str(text or "")).strip().lower()
+    s = s.translate(_DANISH_LETTERS)
+    s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode("ascii")
+    s = re.sub(r"[^a-z0-9]+", "", s)
+    # Senders drop the Danish letters in different ways ('Afgorelse', 'Aar', 'Andring').
+    return s.replace("ae", "a").replace("oe", "o").replace("aa", "a")
+
+
+def column_key(text: object) -> str:
+    """header_key of a column name without a note in brackets: 'Kommunekode (3 cifre)'."""
+    bare = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", str(text or ""))
+    return header_key(bare) or header_key(text)
+
+
+@cache
+def column_specs() -> dict[str, tuple[Column, ...]]:
+    raw = (
+        resources.files("danmarkskort").joinpath("data", "extract_columns.json").read_text("utf-8")
+    )
+    doc = json.loads(raw)
+    specs = {}
+    for shape in ("cases", "aggregated"):
+        columns = []
+        for name, spec in doc[shape].items():
+            order = tuple(dict.fromkeys(k for k in map(header_key, spec["aliases"]) if k))
+            columns.append(Column(name, spec["label"], spec["required"], frozenset(order), order))
+        specs[shape] = tuple(columns)
+    return specs
+
+
+def shape_scores(keys: list[str]) -> dict[Shape, int]:
+    specs = column_specs()
+    return {
+        shape: sum(
+            any(k in col.keys for k in keys)
+            for col in specs[shape]
+            if col.name in DISTINCTIVE[shape]
+        )
+        for shape in SHAPES
+    }
+
+
+def choose_header(candidates: list[tuple[int, list[str]]], report: Report) -> int | None:
+    """Index of the header among the first non-empty rows; title rows above it are warned.
+
+    A row naming two or more distinctive columns is the header, the first such row; failing
+    that, the first row when it names one (a lone data cell such as 'Afvist' or a title such
+    as 'Resultat' further down is no header).
+    """
+    scores = [max(shape_scores([column_key(c) for c in cells]).values()) for _, cells in candidates]
+    strong = [i for i, score in enumerate(scores) if score >= 2]
+    chosen = strong[0] if strong else (0 if scores[0] >= 1 else None)
+    if chosen is not None:
+        if chosen:
+            first, row = candidates[0][0], candidates[chosen][0]
+            titles = " / ".join(
+                shown(" ".join(c for c in cells if c), 60) for _, cells in candidates[:chosen]
+            )
+            report.warning(
+                "skipped_lines",
+                f"{'Række ' + str(first) if first == row - 1 else f'Række {first}-{row - 1}'}"
+                f" står over overskriften i række {row} og er sprunget over (fx en "
+                f"titel): {titles}",
+                row=first,
+            )
+        return chosen
+    row, cells = candidates[0]
+    found = " | ".join(shown(h, 40) for h in cells[:30] if h) or "(ingen)"
+    if len(cells) > 30:
+        found += f" | … ({len(cells)} kolonner i alt)"
+    report.error(
+        "unknown_shape",
+        "Overskriften passer hverken til et aggregeret udtræk (Instans; Lov; Paragraf; Aar; "
+        "Stadfæstelse; Ændring/Ophævelse; Hjemvisning; Afvisning/Henvisning) eller til et "
+        "udtræk på sagsniveau (Sagsnummer; Afgørelseskommune; Lov; Paragraf; Afgørelse; "
+        f"Afgørelsesdato). Fundet: {found}",
+        row=row,
+    )
+    return None
+
+
+def match_header(
+    header: list[str], report: Report, row: int
+) -> tuple[Shape, dict[str, int]] | None:
+    """Pick the shape the header fits and map canonical names to column positions.
+
+    Several columns may fit one field (Kommunekode and Kommune): the alias listed first in
+    extract_columns.json wins and the others are ignored (named in the facts). Two columns
+    with the same name are an error: which one holds the data cannot be known.
+    """
+    keys = [column_key(h) for h in header]
+    specs = column_specs()
+    scores = shape_scores(keys)
+    shape = max(scores, key=scores.__getitem__)
+    other: Shape = "aggregated" if shape == "cases" else "cases"
+    if scores[other]:
+        also = [
+            h for h, k in zip(header, keys, strict=True)
+            if any(k in c.keys for c in specs[other] if c.name in DISTINCTIVE[other])
+        ]  # fmt: skip
+        report.warning(
+            "mixed_shape",
+            f"Overskriften har kolonner fra begge udtrækstyper; filen læses som "
+            f"{SHAPE_NAMES[shape]}, og kolonnerne {', '.join(shown(h, 40) for h in also)} "
+            f"(fra {SHAPE_NAMES[other]}) bruges ikke.",
+            row=row,
+        )
+    positions: dict[str, int] = {}
+    ok = True
+    for col in specs[shape]:
+        found = [
+            i for i, k in enumerate(keys) if k and k in col.keys and i not in positions.values()
+        ]
+        if not found:
+            if col.required:
+                report.error(
+                    "missing_column",
+                    f"Kolonnen «{col.label}» mangler; den kræves i et udtræk af typen "
+                    f"{SHAPE_NAMES[shape]}. Overskriften har: "
+                    + " | ".join(shown(h, 40) for h in header if h),
+                    row=row,
+                    column=col.label,
+                )
+                ok = False
+            continue
+        best = min(found, key=lambda i: (col.order.index(keys[i]), i))
+        twins = [i for i in found if keys[i] == keys[best]]
+        if len(twins) > 1:
+            report.error(
+                "duplicate_column",
+                f"Kolonnen {col.label} står flere gange (kolonne "
+                f"{', '.join(str(i + 1) for i in twins)}); det er uklart hvilken der gælder.",
+                row=row,
+                column=header[twins[1]],
+            )
+            ok = False
+        positions[col.name] = best
+        others = [i for i in found if keys[i] != keys[best]]
+        if col.name == "instans" and others:
+            # Kommunekode and Kommune side by side: the name stands in where the code is
+            # empty (a sum row 'I alt'), and the two must agree where both are given.
+            positions[ALT_INSTANS] = min(others, key=lambda i: (col.order.index(keys[i]), i))
+    return (shape, positions) if ok else None
+
+
+def ignored_columns(header: list[str], positions: dict[str, int]) -> str:
+    used = set(positions.values())
+    names = [shown(h, 40) for i, h in enumerate(header) if h.strip() and i not in used]
+    if len(names) > 15:
+        names = [*names[:15], f"… ({len(names)} i alt)"]
+    return ", ".join(names)
+
+
+def make_frame(names: list[str], columns: list[list[str]]) -> pd.DataFrame:
+    frame = pd.DataFrame(dict(zip(names, columns, strict=True)), columns=names, dtype="object")
+    for name in names:
+        if name != "sagsnummer":
+            frame[name] = frame[name].astype("category")
+    return frame
+
+
+def note_layout(table: Table, header: list[str], positions: dict[str, int], row: int) -> None:
+    if ignored := ignored_columns(header, positions):
+        table.facts["ignored_columns"] = ignored
+    if row != 1:
+        table.facts["header_row"] = str(row)
+
+
+def drop_blank_rows(table: Table) -> Table:
+    """Rows with no text in any used column (blank lines, Excel's empty rows) are not rows."""
+    frame = table.frame
+    categorical = [n for n in frame.columns if frame[n].dtype == "category"]
+    blank = np.ones(len(frame), dtype=bool)
+    for name in categorical:
+        blank &= blank_cat(frame[name]).to_numpy()
+    for name in frame.columns.difference(categorical):
+        if blank.any():  # text columns (Sagsnummer: unique values) only where still blank
+            at = np.flatnonzero(blank)
+            blank[at] = frame[name].iloc[at].astype(str).str.strip().eq("").to_numpy()
+    if blank.any():
+        table.frame = frame.loc[~blank]
+        table.lines = table.lines.loc[~blank]
+    return table
+
+
+def blank_cat(col: pd.Series) -> pd.Series:
+    """Blank test on the categories only: a million rows share a few hundred values."""
+    blank_cats = pd.Series(col.cat.categories.astype(str)).str.strip().eq("").to_numpy()
+    codes = col.cat.codes.to_numpy()
+    if not len(blank_cats):
+        return pd.Series(True, index=col.index)
+    return pd.Series((codes < 0) | blank_cats[np.maximum(codes, 0)], index=col.index)

@@ -38,6 +38,8 @@ demo: venv
 
 bench: venv
 	$(PY) bench/compute.py
+	$(PY) bench/csv_reader.py
+	$(PY) bench/xlsx_reader.py
 	$(PY) bench/render.py
 	$(PY) bench/notify.py
 	$(PY) bench/chain.py

@@ -189,7 +189,7 @@ def test_bad_counts_negative_fractional_not_a_number():
         + "Odense;Serviceloven;§ 52;2024;1;-1;0;0;0;0\n"
         + "Odense;Serviceloven;§ 52;2024;2;1,5;0;0;0;1\n"
         + "Odense;Serviceloven;§ 52;2024;3;1;to;0;0;1\n"
-        + "Odense;Serviceloven;§ 52;2024;4;1;0;;0;1\n"
+        + "Odense;Serviceloven;§ 52;2024;4;1;0;;0;2\n"  # the total does not confirm a 0
     )
     assert not ev.accepted
     assert ("bad_count", 2, "Stadfæstelse", "-1") in errors(ev)

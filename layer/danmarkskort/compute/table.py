@@ -42,6 +42,7 @@ class Column:
     required: bool
     keys: frozenset[str]
     order: tuple[str, ...] = ()  # the same keys, most preferred first
+    unless: tuple[str, ...] = ()  # not required when one of these columns is there
 
 
 @dataclass
@@ -82,7 +83,10 @@ def column_specs() -> dict[str, tuple[Column, ...]]:
         columns = []
         for name, spec in doc[shape].items():
             order = tuple(dict.fromkeys(k for k in map(header_key, spec["aliases"]) if k))
-            columns.append(Column(name, spec["label"], spec["required"], frozenset(order), order))
+            unless = tuple(spec.get("unless", ()))
+            columns.append(
+                Column(name, spec["label"], spec["required"], frozenset(order), order, unless)
+            )
         specs[shape] = tuple(columns)
     return specs
 
@@ -143,9 +147,10 @@ def match_header(
 ) -> tuple[Shape, dict[str, int]] | None:
     """Pick the shape the header fits and map canonical names to column positions.
 
-    Several columns may fit one field (Kommunekode and Kommune): the alias listed first in
-    extract_columns.json wins and the others are ignored (named in the facts). Two columns
-    with the same name are an error: which one holds the data cannot be known.
+    Two columns that both fit one field ('Stadfæstelse' and 'Stadfæstet', 'Afgørelse' and
+    'Resultat') are an error naming both: taking either would be a guess, and a wrong one
+    gives wrong figures without a word. The one exception is the municipality's code
+    beside its name (Kommunekode and Kommune), which are checked against each other.
     """
     keys = [column_key(h) for h in header]
     specs = column_specs()
@@ -171,16 +176,6 @@ def match_header(
             i for i, k in enumerate(keys) if k and k in col.keys and i not in positions.values()
         ]
         if not found:
-            if col.required:
-                report.error(
-                    "missing_column",
-                    f"Kolonnen «{col.label}» mangler; den kræves i et udtræk af typen "
-                    f"{SHAPE_NAMES[shape]}. Overskriften har: "
-                    + " | ".join(shown(h, 40) for h in header if h),
-                    row=row,
-                    column=col.label,
-                )
-                ok = False
             continue
         best = min(found, key=lambda i: (col.order.index(keys[i]), i))
         twins = [i for i in found if keys[i] == keys[best]]
@@ -195,11 +190,74 @@ def match_header(
             ok = False
         positions[col.name] = best
         others = [i for i in found if keys[i] != keys[best]]
-        if col.name == "instans" and others:
+        if col.name == "instans" and len({keys[i] for i in others}) == 1:
             # Kommunekode and Kommune side by side: the name stands in where the code is
             # empty (a sum row 'I alt'), and the two must agree where both are given.
             positions[ALT_INSTANS] = min(others, key=lambda i: (col.order.index(keys[i]), i))
+        elif others:
+            named = [best, *sorted({keys[i]: i for i in others}.values())]
+            report.error(
+                "ambiguous_column",
+                f"Kolonnerne {_join_columns(header, named)} passer alle til feltet "
+                f"«{col.label}»; det er uklart, hvilken der gælder. Fjern eller omdøb de "
+                "andre, så kun én kolonne hedder sådan.",
+                row=row,
+                column=header[named[1]],
+            )
+            ok = False
+    for col in specs[shape]:
+        if col.name in positions or not col.required:
+            continue
+        if any(u in positions for u in col.unless):
+            continue
+        report.error(
+            "missing_column",
+            f"Kolonnen «{col.label}» mangler; den kræves i et udtræk af typen "
+            f"{SHAPE_NAMES[shape]}.{_missing_hint(col, positions, header)} Overskriften har: "
+            + " | ".join(shown(h, 40) for h in header if h),
+            row=row,
+            column=col.label,
+        )
+        ok = False
+    if ok and shape == "aggregated":
+        ok = _outcome_parts(header, positions, report, row)
     return (shape, positions) if ok else None
+
+
+def _join_columns(header: list[str], positions: list[int]) -> str:
+    names = [f"«{shown(header[i], 40)}» (kolonne {i + 1})" for i in positions]
+    return ", ".join(names[:-1]) + " og " + names[-1]
+
+
+def _missing_hint(col: Column, positions: dict[str, int], header: list[str]) -> str:
+    if col.name == "aendret_ophaevet" and "ophaevet" in positions:
+        return (
+            f" Kolonnen «{shown(header[positions['ophaevet']], 40)}» er der, men ophævelser er "
+            "kun en del af udfaldet: ændringer skal også med (en kolonne «Ændring» eller en "
+            "samlet «Ændring/Ophævelse»)."
+        )
+    return ""
+
+
+def _outcome_parts(header: list[str], positions: dict[str, int], report: Report, row: int) -> bool:
+    """Ændring and Ophævelse as two columns are summed into Ændring/Ophævelse (said in the
+    report's facts); beside a combined column they would be counted twice, so that is an
+    error. Ændring alone stands for the combined outcome, as senders abbreviate it."""
+    parts = [n for n in ("aendret", "ophaevet") if n in positions]
+    if "aendret_ophaevet" in positions and parts:
+        named = [positions["aendret_ophaevet"], *(positions[n] for n in parts)]
+        report.error(
+            "ambiguous_column",
+            f"Kolonnerne {_join_columns(header, named)} "
+            "passer alle til udfaldet ændring/ophævelse; de kan ikke både være en sum og dens "
+            "dele. Behold enten den samlede kolonne eller delene.",
+            row=row,
+            column=header[positions[parts[0]]],
+        )
+        return False
+    if parts == ["aendret"]:
+        positions["aendret_ophaevet"] = positions.pop("aendret")
+    return True
 
 
 def ignored_columns(header: list[str], positions: dict[str, int]) -> str:

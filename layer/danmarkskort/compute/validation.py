@@ -184,8 +184,12 @@ def _clean(value: str) -> str:
     return value.strip().strip(_INVISIBLE).strip()
 
 
+def _thousands(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
 def _rows_text(n: int) -> str:
-    return "1 række" if n == 1 else f"{n:,} rækker".replace(",", ".")
+    return "1 række" if n == 1 else f"{_thousands(n)} rækker"
 
 
 class _Checker:
@@ -199,6 +203,9 @@ class _Checker:
         # Rows already excluded with a warning (regions, sum rows): their other cells do
         # not enter any figure, so problems in them are not reported.
         self.skip = np.zeros(len(table.frame), dtype=bool)
+        # Rows of the whole country ('Hele landet'): excluded, but compared with the sum of
+        # the municipalities' rows.
+        self.national = np.zeros(len(table.frame), dtype=bool)
 
     def per_value(self, name: str, fn: Callable[[str], Any]) -> Distinct:
         """fn applied once to each distinct (stripped) value of a column."""
@@ -284,6 +291,9 @@ def validate(table: Table, mapping: Mapping, report: Report, received: dt.date) 
             report.error("no_rows", "Filen har en overskrift, men ingen rækker med data.")
         return None
     codes = _municipalities(check)
+    if "sagsemne" in table.frame:
+        _subject(check, mapping)
+    _sum_labels(check)
     law_slugs = _laws(check, mapping)
     check.required("paragraf")
     if table.shape == "cases":
@@ -293,7 +303,8 @@ def validate(table: Table, mapping: Mapping, report: Report, received: dt.date) 
     if not report.accepted:
         return None
 
-    keep = np.asarray(codes != "")  # excluded instances (warned) drop out here
+    # Excluded instances and sum rows (warned) drop out here.
+    keep = np.asarray(codes != "") & ~check.skip
     paragraf = check.per_value("paragraf", lambda v: " ".join(v.split())).categorical()
     base = pd.DataFrame(
         {
@@ -311,7 +322,12 @@ def validate(table: Table, mapping: Mapping, report: Report, received: dt.date) 
     else:
         for outcome in OUTCOMES:
             base[outcome] = counts[outcome][keep]
+        if "kvartal" in check.frame:
+            _subtotal_rows(check, base, keep)
+            if not report.accepted:
+                return None
         _repeated_rows(check, base, keep)
+        _compare_national(check, base, counts, years)
     grouped = base.groupby(PROVISION_KEYS, observed=True, sort=True)[list(OUTCOMES)].sum()
     if not _unmapped(check, mapping, base, keep):
         report.error(
@@ -366,6 +382,7 @@ def _municipalities(check: _Checker) -> pd.Categorical:
         lambda v, k: f"«{v}» er ikke en kommune ({_excluded_as(v)}); {k} indgår ikke i kortene.",
     )
     check.skip = resolved.rows(bool, lambda r: r.kind == "excluded")
+    check.national = resolved.rows(bool, lambda r: r.excluded_as == "total")
     return resolved.categorical(lambda r: r.municipality.code if r.municipality else "")
 
 
@@ -521,6 +538,101 @@ def _laws(check: _Checker, mapping: Mapping) -> pd.Categorical:
     return slugs
 
 
+_SUM_LABEL = re.compile(
+    r"^(?:.*\s)?(?:i\s*alt|total[t]?|hovedtotal|subtotal|sum|samlet|alle)\.?$|^hele\s+(?:året|aaret)$",
+    re.IGNORECASE,
+)
+
+
+def is_sum_label(value: str) -> bool:
+    """A pivot table's or a spreadsheet's subtotal: 'I alt', 'Total', '§ 85 I alt', 'Hovedtotal'."""
+    text = " ".join(value.split())
+    return bool(text) and (_SUM_LABEL.match(text) is not None or name_key(text) in _sum_row_keys())
+
+
+def _sum_labels(check: _Checker) -> None:
+    """Sum rows in the provision columns are left out with a warning: counted, they would add
+    a subtotal on top of its parts (the instance column's 'I alt' is handled likewise)."""
+    for name in ("paragraf", "lov"):
+        if name not in check.frame:
+            continue
+        rows = check.per_value(name, is_sum_label).rows(bool)
+        label = check.table.headers.get(name, name)
+
+        def sum_row(v: str, k: str, label: str = label) -> str:
+            return (
+                f"«{v}» i «{label}» er en sumrække (subtotal), ikke en bestemmelse; {k} er "
+                "udeladt, så sagerne ikke tælles to gange."
+            )
+
+        check.grouped_warning("sum_row", name, rows, sum_row)
+        check.skip |= rows
+
+
+_SUBJECT_NUMBER = re.compile(r"^\s*\d+(?:\.\d+)*\.?\s+")
+_SUBJECT_PARTS = re.compile(r"\s+[-–—]\s+|\s*[,:;]\s*")
+
+
+def subject_parts(label: str, mapping: Mapping) -> tuple[str, str]:
+    """(law as named, provision) of a Talportal subject: '1.9 Serviceloven - Børn - efterværn -
+    §§ 68 og 76' -> ('Serviceloven', '§§ 68 og 76'). The provision is the text from the first
+    '§'; without one, the whole label (it then counts in no special area, with a warning)."""
+    text = " ".join(label.split())
+    at = text.find("§")
+    head, provision = (text[:at], text[at:]) if at >= 0 else (text, text)
+    for part in _SUBJECT_PARTS.split(head):
+        part = _SUBJECT_NUMBER.sub("", part).strip(" -–—")
+        if part and _law_for(mapping, part):
+            return part, provision
+    return "", provision
+
+
+def _subject(check: _Checker, mapping: Mapping) -> None:
+    """Talportal's layout: one 'Sagsemne' column names the provisions and usually the law,
+    the law otherwise (or as well) in 'Lovgrundlag'. Lov and Paragraf are made from it, so
+    the rest of the checks see one layout; a label and a Lovgrundlag naming two different
+    laws are an error."""
+    table = check.table
+    subject_label = table.headers["sagsemne"]
+    parts = check.per_value("sagsemne", lambda v: subject_parts(v, mapping))
+    updates: dict[str, pd.Categorical] = {}
+    if "paragraf" not in check.frame:
+        updates["paragraf"] = parts.categorical(lambda r: r[1])
+        table.headers["paragraf"] = subject_label
+    from_label = parts.rows(object, lambda r: r[0])
+    if "lov" not in check.frame:
+        updates["lov"] = pd.Categorical(from_label)
+        table.headers["lov"] = subject_label
+    else:
+        lov_label = table.headers["lov"]
+        written = check.per_value("lov", lambda v: v).rows(object)
+        slug_of = {v: (law.slug if (law := _law_for(mapping, v)) else "") for v in set(written)}
+        slug_of.update(
+            {v: (law.slug if (law := _law_for(mapping, v)) else "") for v in set(from_label)}
+        )
+        label_slug = np.array([slug_of[v] for v in from_label], dtype=object)
+        column_slug = np.array([slug_of[v] for v in written], dtype=object)
+        clash = (label_slug != "") & (column_slug != "") & (label_slug != column_slug)
+        clash &= ~check.skip  # rows_error skips them: the names below must stay in step
+        names = iter(from_label[clash])
+        check.rows_error(
+            "law_mismatch",
+            "lov",
+            clash,
+            lambda v: (
+                f"«{lov_label}» er «{v}», men «{subject_label}» i samme række nævner "
+                f"«{next(names)}». Ret den ene, så de angiver samme lov."
+            ),
+        )
+        fill = (written == "") & (from_label != "")
+        if fill.any():
+            merged = np.where(fill, from_label, written)
+            updates["lov"] = pd.Categorical(merged)
+            table.headers["lov"] = f"{lov_label} / {subject_label}"
+    if updates:
+        check.frame = table.frame = check.frame.assign(**updates)
+
+
 def _case_rows(check: _Checker, received: dt.date) -> tuple[np.ndarray, np.ndarray]:
     frame = check.frame
     report = check.report
@@ -610,8 +722,8 @@ def _date_hint(v: str) -> str:
 
 def _quarter(v: str) -> tuple[int, int]:
     """(quarter 1-4 or 0 when empty, year written with it or 0); (-1, 0) when unreadable."""
-    if not v:
-        return 0, 0
+    if not v or is_sum_label(v):
+        return 0, 0  # the whole year ('I alt' in a pivot table's quarter column)
     m = _QUARTER.match(v)
     if not m or (m.group("y1") and m.group("y2")):
         return -1, 0
@@ -621,20 +733,69 @@ def _quarter(v: str) -> tuple[int, int]:
 def _aggregated_rows(
     check: _Checker, received: dt.date
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    counts: dict[str, np.ndarray] = {}
-    bad_part = np.zeros(len(check.frame), dtype=bool)
-    for name in OUTCOMES:
-        raw = _counts(check, name, required=True)
-        bad_part |= raw < 0
-        counts[name] = np.maximum(raw, 0)
-    if "antal_sager_ialt" in check.frame:
-        total = _counts(check, "antal_sager_ialt", required=False)
+    frame = check.frame
+    n = len(frame)
+    sources = [*OUTCOMES]
+    if "aendret" in frame and "ophaevet" in frame:
+        sources[1:2] = ["aendret", "ophaevet"]
+    values = {name: _counts(check, name) for name in sources}
+    blank = {name: v == BLANK for name, v in values.items()}
+    bad_part = np.zeros(n, dtype=bool)
+    for v in values.values():
+        bad_part |= v == UNREADABLE
+    total = _counts(check, "antal_sager_ialt") if "antal_sager_ialt" in frame else None
+    any_blank = np.logical_or.reduce(list(blank.values()))
+    written = sum((np.maximum(v, 0) for v in values.values()), np.zeros(n, dtype=np.int64))
+    # Ankestyrelsen's statistics leave a cell blank for zero: read so where the row's total
+    # confirms it (the other cells add up to it), and nowhere else.
+    as_zero = (
+        any_blank & ~bad_part & (total >= 0) & (total == written)
+        if total is not None
+        else np.zeros(n, dtype=bool)
+    )
+    as_zero &= ~check.skip
+    if as_zero.any():
+        cells = sum(int((b & as_zero).sum()) for b in blank.values())
         label = check.table.headers["antal_sager_ialt"]
-        parts = sum(counts.values(), np.zeros(len(check.frame), dtype=np.int64))
-        # A row with an unreadable part has its own error; its sum would only repeat it.
-        mismatch = (total >= 0) & (total != parts) & ~bad_part
+        check.report.warning(
+            "blank_as_zero",
+            f"{_thousands(cells)} tomme celler (eller «.») i udfaldskolonnerne er læst som 0, "
+            f"fordi rækkens «{label}» er lig summen af de øvrige udfald (første gang i række "
+            f"{int(check.lines[np.flatnonzero(as_zero)[0]])}).",
+        )
+    for name, b in blank.items():
+        label = check.table.headers[name]
+
+        def missing(v: str, label: str = label) -> str:
+            return (
+                f"Feltet «{label}» er tomt{' («.»)' if v == '.' else ''}. Skriv 0, hvis der "
+                "ingen sager er (et tomt felt læses kun som 0, når rækkens antal sager i alt "
+                "er lig summen af de øvrige udfald)."
+            )
+
+        check.rows_error("missing_value", name, b & ~as_zero, missing)
+    counts = {name: np.maximum(v, 0) for name, v in values.items()}
+    if "aendret" in counts:
+        counts["aendret_ophaevet"] = counts.pop("aendret") + counts.pop("ophaevet")
+        check.report.facts["aendret_ophaevet"] = (
+            f"summen af kolonnerne «{check.table.headers['aendret']}» og "
+            f"«{check.table.headers['ophaevet']}»"
+        )
+        check.report.warning(
+            "summed_columns",
+            f"Kolonnerne «{check.table.headers['aendret']}» og "
+            f"«{check.table.headers['ophaevet']}» er lagt sammen til udfaldet "
+            "ændring/ophævelse (de tæller begge som omgjort).",
+        )
+    counts = {name: counts[name] for name in OUTCOMES}
+    if total is not None:
+        label = check.table.headers["antal_sager_ialt"]
+        parts = sum(counts.values(), np.zeros(n, dtype=np.int64))
+        # A row with an unreadable or missing part has its own error; its sum would only
+        # repeat it.
+        mismatch = (total >= 0) & (total != parts) & ~bad_part & ~(any_blank & ~as_zero)
         sums = dict(zip(np.flatnonzero(mismatch), parts[mismatch], strict=True))
-        positions = iter(np.flatnonzero(mismatch))
+        positions = iter(np.flatnonzero(mismatch & ~check.skip))
         check.rows_error(
             "bad_total",
             "antal_sager_ialt",
@@ -679,21 +840,24 @@ def _aggregated_rows(
     return years, counts
 
 
-def _counts(check: _Checker, name: str, *, required: bool) -> np.ndarray:
-    """Counts of one column: -1 where unreadable, -3 where empty (both reported if required)."""
-    parsed = check.per_value(name, lambda v: (-3, "") if v == "" else parse_count(v))
+UNREADABLE = -1
+BLANK = -3
+
+
+def _counts(check: _Checker, name: str) -> np.ndarray:
+    """Counts of one column: UNREADABLE where not a count (reported here), BLANK where empty
+    or '.' (the caller decides whether that is a zero or a missing value)."""
+    parsed = check.per_value(name, lambda v: (BLANK, "") if v in ("", ".") else parse_count(v))
     values = parsed.rows(np.int64, lambda r: r[0])
     kinds = ["", "thousands", *_COUNT_PROBLEMS]
     why = np.array(kinds, dtype=object)[parsed.rows(np.int8, lambda r: kinds.index(r[1]))]
-    hint = " Skriv 0, hvis der ingen sager er."
-    empty = check.required(name, hint) if required else np.zeros(len(values), dtype=bool)
     label = check.table.headers[name]
     for problem, text in _COUNT_PROBLEMS.items():
 
         def message(v: str, text: str = text) -> str:
             return text.format(label=label, v=v)
 
-        check.rows_error("bad_count", name, (why == problem) & ~empty, message)
+        check.rows_error("bad_count", name, why == problem, message)
     check.grouped_warning(
         "thousands_separator",
         name,
@@ -703,7 +867,7 @@ def _counts(check: _Checker, name: str, *, required: bool) -> np.ndarray:
             f"tusindtalsseparator); {k}."
         ),
     )
-    return np.where((why == "") | (why == "thousands"), values, -1)
+    return np.where((why == "") | (why == "thousands") | (values == BLANK), values, UNREADABLE)
 
 
 def _repeated_rows(check: _Checker, base: pd.DataFrame, keep: np.ndarray) -> None:
@@ -725,6 +889,70 @@ def _repeated_rows(check: _Checker, base: pd.DataFrame, keep: np.ndarray) -> Non
                 "tidligere række; de er lagt sammen."
             ),
         )
+
+
+def _subtotal_rows(check: _Checker, base: pd.DataFrame, keep: np.ndarray) -> None:
+    """A row for the whole year (empty Kvartal, or 'I alt') beside quarter rows of the same
+    municipality, law, provision and year is a pivot table's subtotal: counted, its cases
+    would count twice. Which of the two is meant cannot be known, so it is an error."""
+    quarter = check.per_value("kvartal", _quarter).rows(np.int64, lambda r: r[0])[keep]
+    frame = base[PROVISION_KEYS].assign(_q=quarter)
+    has_year = frame.assign(_y=quarter == 0).groupby(PROVISION_KEYS, observed=True)["_y"]
+    whole = has_year.transform("any").to_numpy()
+    parts = frame.assign(_p=quarter > 0).groupby(PROVISION_KEYS, observed=True)["_p"]
+    split = parts.transform("any").to_numpy()
+    bad = (quarter == 0) & whole & split
+    if not bad.any():
+        return
+    mask = np.zeros(len(keep), dtype=bool)
+    rows = np.flatnonzero(keep)
+    mask[rows[bad]] = True
+    first_part = (
+        frame.assign(_line=check.lines[rows])[quarter > 0]
+        .groupby(PROVISION_KEYS, observed=True)["_line"]
+        .min()
+    )
+    lines = iter(
+        int(first_part.loc[tuple(k)])
+        for k in frame[PROVISION_KEYS].to_numpy()[bad & ~check.skip[rows]]
+    )
+    label = check.table.headers["kvartal"]
+    check.rows_error(
+        "subtotal_row",
+        "kvartal",
+        mask,
+        lambda v: (
+            f"Rækken gælder hele året («{label}» er {'«' + v + '»' if v else 'tom'}), men "
+            f"samme kommune, lov, paragraf og år står også pr. kvartal (fx række "
+            f"{next(lines)}). Det ligner en subtotal fra en pivottabel, som ville tælle "
+            "sagerne to gange: send enten kvartalsrækkerne eller årsrækken."
+        ),
+    )
+
+
+def _compare_national(
+    check: _Checker, base: pd.DataFrame, counts: dict[str, np.ndarray], years: np.ndarray
+) -> None:
+    """The extract's own 'Hele landet' rows against the sum of the municipalities' rows, per
+    year: a difference is worth a look (a missing municipality, a region's cases), not a
+    rejection, since the national figure is always computed from the municipalities."""
+    national = check.national & (years > 0)
+    if not national.any():
+        return
+    totals = sum(counts.values(), np.zeros(len(years), dtype=np.int64))
+    theirs = pd.Series(totals[national]).groupby(years[national]).sum()
+    ours = base.assign(_n=sum(base[o] for o in OUTCOMES)).groupby("aar")["_n"].sum()
+    label = check.table.headers["instans"]
+    for year, given in theirs.items():
+        computed = int(ours.get(year, 0))
+        if int(given) != computed:
+            check.report.warning(
+                "national_mismatch",
+                f"Udtrækkets rækker for hele landet («{label}») giver {_thousands(int(given))} "
+                f"sager i {year}, men kommunernes rækker giver {_thousands(computed)}. "
+                "Landstallet beregnes af kommunernes rækker; forskellen kan være sager fra "
+                "regioner eller fællesskaber, eller en kommune, der mangler.",
+            )
 
 
 def _unmapped(check: _Checker, mapping: Mapping, base: pd.DataFrame, keep: np.ndarray) -> bool:

@@ -10,10 +10,11 @@ import zipfile
 
 import openpyxl
 import pytest
+from danmarkskort import xlsx_writer as xlsx
 from danmarkskort.domain.areas import default_mapping
 from danmarkskort.domain.municipalities import registry
 from danmarkskort.mail import attachments as att
-from danmarkskort.mail import xlsx
+from danmarkskort.text import shown_percent
 
 from tests.figures_support import INJECTION
 from tests.figures_support import mail_doc as build_doc
@@ -48,26 +49,32 @@ def test_figure_table_all_years_and_areas_with_national(doc):
     first = dict(zip(table.columns, table.rows[0], strict=True))
     land = doc.national(2024, "socialomraadet")
     assert first["Område"] == "Socialområdet generelt" and first["Kommune"] == "Dragør"
-    assert first["Hele landet: omgørelsesprocent"] == round(land.omgoerelsesprocent, 1)
+    assert first["Sammenlignet med"] == "Hele landet"
+    assert first["Sammenligning: omgørelsesprocent"] == shown_percent(land.omgoerelsesprocent)
+    assert first["Sammenligning: omgørelsesprocent, ikke afrundet"] == land.omgoerelsesprocent
     assert first["Få sager (under 20)"] in ("ja", "nej")
 
 
 def test_rates_are_rounded_half_up_as_on_the_site(doc):
-    """49 of 400 is exactly 12.25 %: the site and the mail text show 12,3 %, so must the sheet."""
+    """50 of 400 is exactly 12.5 %: the site and the mail text show 13 %, so must the sheet
+    (Python's round() would say 12); the unrounded column keeps 12.5."""
     first = next(f for f in doc.figures if f.kommunekode == "155")
     exact = dataclasses.replace(
         first,
-        stadfaestet=351,
-        aendret_ophaevet=49,
+        stadfaestet=350,
+        aendret_ophaevet=50,
         hjemvist=0,
         realitetsbehandlede=400,
-        omgoerelsesprocent=100 * 49 / 400,
+        omgoerelsesprocent=100 * 50 / 400,
     )
     changed = dataclasses.replace(doc, figures=(exact,))
     table = att.figure_table(changed, "155", default_mapping())
     row = dict(zip(table.columns, table.rows[0], strict=True))
-    assert row["Omgørelsesprocent"] == 12.3
-    assert att.to_csv(table).decode("utf-8-sig").splitlines()[1].split(";")[4] == "12,3"
+    assert row["Omgørelsesprocent"] == 13
+    assert row["Omgørelsesprocent, ikke afrundet"] == 12.5
+    cells = att.to_csv(table).decode("utf-8-sig").splitlines()[1].split(";")
+    assert cells[4] == "13"
+    assert cells[table.columns.index("Omgørelsesprocent, ikke afrundet")] == "12,5"
 
 
 def test_csv_is_danish_excel_and_neutralised(doc):
@@ -103,7 +110,9 @@ def test_xlsx_reads_back_with_numbers_text_and_neutralised_cells(doc):
     header = [c.value for c in ws[1]]
     assert header == list(tables[0].columns)
     assert ws["A2"].value == 2024 and ws["D2"].value == "København"
-    assert isinstance(ws["E2"].value, float) and ws["E2"].number_format == "0.0"
+    assert isinstance(ws["E2"].value, int)  # the shown rate: a whole number
+    unrounded = header.index("Omgørelsesprocent, ikke afrundet") + 1
+    assert isinstance(ws.cell(2, unrounded).value, float)
     assert ws["A1"].font.b
     assert ws.freeze_panes == "A2"
     paragraffer = wb["Paragraffer"]

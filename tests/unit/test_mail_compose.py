@@ -23,6 +23,7 @@ from danmarkskort.mail.compose import (
     compose_all,
 )
 from danmarkskort.mail.texts import load_mail_texts
+from danmarkskort.text import shown_percent
 
 from tests.figures_support import mail_doc as build_doc
 
@@ -119,10 +120,10 @@ def test_body_has_each_area_with_rate_n_split_ci_change_and_national(ctx):
         [f] = [x for x in doc.for_municipality("751") if x.aar == 2024 and x.omraade == slug]
         assert navn in text
         assert f"stadfæstet {f.stadfaestet}, ændret/ophævet {f.aendret_ophaevet}" in text
-        rate = f"{f.omgoerelsesprocent:.1f}".replace(".", ",")
+        rate = shown_percent(f.omgoerelsesprocent)  # whole percent, as on the site
         assert f"Omgørelsesprocent 2024: {rate} %" in text  # plain() turns NBSP into space
         land = doc.national(2024, slug)
-        assert f"Hele landet: {land.omgoerelsesprocent:.1f}".replace(".", ",") in text
+        assert f"Hele landet: {shown_percent(land.omgoerelsesprocent)} % af" in text
     assert "95 %-usikkerhedsinterval" in text
     assert "Ændring fra 2023:" in text and "procentpoint" in text
     html = msg.get_body(("html",)).get_content()

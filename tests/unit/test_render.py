@@ -33,19 +33,20 @@ NB = "\u00a0"
 
 
 @pytest.mark.parametrize(
-    ("value", "decimals", "text"),
+    ("value", "text"),
     [
-        (18.6, 0, f"19{NB}%"),
-        (18.5, 0, f"19{NB}%"),
-        (18.49, 0, f"18{NB}%"),
-        (0.0, 0, f"0{NB}%"),
-        (100.0, 0, f"100{NB}%"),
-        (37.45, 1, f"37,5{NB}%"),
-        (None, 0, "–"),
+        (18.6, f"19{NB}%"),
+        (18.5, f"19{NB}%"),  # half up, not to even
+        (12.5, f"13{NB}%"),
+        (18.49, f"18{NB}%"),
+        (0.0, f"0{NB}%"),
+        (100.0, f"100{NB}%"),
+        (38.46153846153846, f"38{NB}%"),
+        (None, "–"),
     ],
 )
-def test_percentages_round_half_up_with_decimal_comma(value, decimals, text) -> None:
-    assert fmt.pct(value, decimals) == text
+def test_percentages_are_whole_and_round_half_up(value, text) -> None:
+    assert fmt.pct(value) == text
 
 
 def test_year_spans_of_remarks() -> None:
@@ -58,10 +59,12 @@ def test_danish_numbers_dates_and_changes() -> None:
     assert fmt.number(8631) == "8.631"
     assert fmt.number(1234567.25, 1) == "1.234.567,3"
     assert fmt.number(-2.5, 1) == "\u22122,5"
-    assert fmt.pp(4.4) == f"+4{NB}procentpoint"
-    assert fmt.pp(-2.46, 1) == f"\u22122,5{NB}procentpoint"
-    assert fmt.pp(0.3) == f"0{NB}procentpoint"
+    assert fmt.pp(4) == f"+4{NB}procentpoint"
+    assert fmt.pp(-17) == f"\u221217{NB}procentpoint"
+    assert fmt.pp(0) == f"0{NB}procentpoint" and fmt.pp_short(0) == f"±0{NB}pp"
     assert fmt.pp_short(None) == "–"
+    with pytest.raises(TypeError, match="shown_change"):
+        fmt.pp(4.4)  # type: ignore[arg-type]  # a raw difference has no rounding of its own
     assert fmt.long_date("2021-08-31") == "31. august 2021"
     assert fmt.long_date("2025-06-02T08:14:09+00:00") == "2. juni 2025"
     assert fmt.cases(1) == "1 sag" and fmt.cases(1204) == "1.204 sager"
@@ -325,8 +328,10 @@ def test_year_page_has_three_maps_national_split_legend_and_change(site) -> None
     assert page.count('<svg class="kort"') == 3
     doc = make_doc(years=(2023, 2024))
     nat = doc.national(2024, "socialomraadet")
+    before = doc.national(2023, "socialomraadet")
     assert f'<p class="stortal">{fmt.pct(nat.omgoerelsesprocent)}</p>' in page
-    assert f"{fmt.pp(nat.aendring_pp)} fra 2023" in page
+    change = fmt.shown_change(nat.omgoerelsesprocent, before.omgoerelsesprocent)
+    assert f"{fmt.pp(change)} fra 2023 ({fmt.pct(before.omgoerelsesprocent)})" in page
     for label in ("Ændret/ophævet", "Hjemvist", "Stadfæstet", "Signaturforklaring"):
         assert label in page
     assert page.count('class="kommuneliste"') == 1 and page.count("kommune/155-dragoer.html") >= 4
@@ -357,8 +362,14 @@ def test_municipality_page_has_rate_n_split_ci_national_change_trend_and_remarks
     page = text(site, "kommune/751-aarhus.html")
     assert f'<p class="stortal">{fmt.pct(f.omgoerelsesprocent)}' in page
     assert f"omgjort af <strong>{fmt.cases(f.realitetsbehandlede)}</strong>" in page
-    assert f"{fmt.number(f.ci_lav)}–{fmt.pct(f.ci_hoej)}" in page
-    assert fmt.pp(f.aendring_pp) in page
+    before = next(
+        x
+        for x in doc.figures
+        if x.aar == 2023 and x.omraade == "socialomraadet" and x.kommunekode == "751"
+    )
+    assert fmt.pct_range(f.ci_lav, f.ci_hoej) in page
+    change = fmt.shown_change(f.omgoerelsesprocent, before.omgoerelsesprocent)
+    assert f"<dt>Ændring fra 2023</dt><dd>{fmt.pp(change)}</dd>" in page
     assert page.count('class="trend-svg"') == 3
     assert "Hele landet" in page and "laesevejledning.html" in page
     dragoer = text(site, "kommune/155-dragoer.html")

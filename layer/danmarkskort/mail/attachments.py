@@ -1,10 +1,11 @@
 """A municipality's figures as spreadsheets (CSV and XLSX) for its council's agenda.
 
 The CSV follows Danish Excel (';' separator, decimal comma, UTF-8 with BOM so 'Dragør'
-opens intact); the XLSX (mail/xlsx.py) holds real numbers. Text cells that start with
-'=', '+', '-', '@' (or a tab/CR) get a leading apostrophe so a spreadsheet never runs them
-as formulas: provision labels come from the extract, which we do not control. Numbers are
-written as numbers, not text, so a negative change stays a number.
+opens intact); the XLSX (danmarkskort/xlsx_writer.py, shared with the site's open data)
+holds real numbers. Each figure is there as shown in the mail and on the map
+(text.shown_figure) and unrounded. Text that a spreadsheet would run as a formula is
+neutralised (xlsx_writer.neutralise). Numbers are written as numbers, not text, so a
+negative change stays a number.
 """
 
 from __future__ import annotations
@@ -12,27 +13,31 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from danmarkskort.domain.areas import Mapping
 from danmarkskort.domain.figures import Figure, FiguresDoc, Provision
 from danmarkskort.domain.municipalities import Municipality
-from danmarkskort.mail import xlsx
-from danmarkskort.text import round_half_up
+from danmarkskort.text import ShownFigure, national_name, shown_figure, shown_percent
+from danmarkskort.xlsx_writer import (
+    RATE_AND_COUNT_COLUMNS,
+    UNROUNDED,
+    UNROUNDED_COLUMNS,
+    Cell,
+    Table,
+    about_table,
+    figure_cells,
+    figure_columns,
+    neutralise,
+    unrounded_cells,
+)
 
-Cell = str | int | float | None
+# The attachment's workbook comes from the writer the site's open data use as well.
+from danmarkskort.xlsx_writer import XLSX_TYPE as XLSX_TYPE
+from danmarkskort.xlsx_writer import to_xlsx as to_xlsx
+
 CSV_TYPE = "text/csv; charset=utf-8"
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-@dataclass(frozen=True)
-class Table:
-    title: str  # sheet name (max 31 characters)
-    columns: tuple[str, ...]
-    rows: tuple[tuple[Cell, ...], ...]
-    percent_columns: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,9 @@ class FigureIndex:
         self.by_code: dict[str, list[Figure]] = {}
         self.national: dict[tuple[int, str], Figure] = {}
         self.provisions: dict[str, list[Provision]] = {}
+        self.by_key: dict[tuple[int, str, str], Figure] = {}
         for f in doc.figures:
+            self.by_key[(f.aar, f.omraade, f.kommunekode)] = f
             if f.is_national:
                 self.national[(f.aar, f.omraade)] = f
             else:
@@ -61,23 +68,9 @@ class FigureIndex:
     def of(self, kommunekode: str) -> list[Figure]:
         return self.by_code.get(kommunekode, [])
 
-
-# The same quantities under the same labels in every sheet (areas and provisions).
-RATE_AND_COUNT_COLUMNS = (
-    "Omgørelsesprocent",
-    "Realitetsbehandlede sager",
-    "Stadfæstet",
-    "Ændret/ophævet",
-    "Hjemvist",
-    "Afvist/henvist (indgår ikke)",
-)
-
-
-def neutralise(value: Cell) -> Cell:
-    """Text that a spreadsheet would read as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
+    def shown(self, f: Figure) -> ShownFigure:
+        """The figure as the mail, its attachments and the site show it."""
+        return shown_figure(f, self.by_key.get((f.aar - 1, f.omraade, f.kommunekode)))
 
 
 def file_stem(kind: str, newest_year: int, municipality: Municipality) -> str:
@@ -91,51 +84,44 @@ def figure_table(
     mapping: Mapping,
     index: FigureIndex | None = None,
 ) -> Table:
-    """Every year × area of the municipality, next to the country's rate."""
+    """Every year × area of the municipality, next to the national figure (named by its own
+    label: 'Hele landet', or what a partial extract covers)."""
     index = index or FigureIndex(doc)
     order = {slug: i for i, slug in enumerate(mapping.slugs)}
     figures = sorted(
         index.of(kommunekode),
         key=lambda f: (-f.aar, order.get(f.omraade, len(order)), f.omraade),
     )
-    national = index.national
     columns = (
         "År",
         "Område",
         "Kommunekode",
         "Kommune",
-        *RATE_AND_COUNT_COLUMNS,
-        "95 %-usikkerhedsinterval, nedre",
-        "95 %-usikkerhedsinterval, øvre",
-        f"Få sager (under {doc.lav_n_threshold})",
-        "Ændring fra året før (procentpoint)",
-        "Hele landet: omgørelsesprocent",
-        "Hele landet: realitetsbehandlede sager",
+        *figure_columns(doc.lav_n_threshold),
+        "Sammenlignet med",
+        "Sammenligning: omgørelsesprocent",
+        "Sammenligning: realitetsbehandlede sager",
+        *UNROUNDED_COLUMNS,
+        f"Sammenligning: omgørelsesprocent, {UNROUNDED}",
     )
     rows = []
     for f in figures:
-        land = national.get((f.aar, f.omraade))
+        land = index.national.get((f.aar, f.omraade))
         rows.append(
             (
                 f.aar,
                 area_name(mapping, f.omraade),
                 f.kommunekode,
                 f.kommune,
-                _round(f.omgoerelsesprocent),
-                f.realitetsbehandlede,
-                f.stadfaestet,
-                f.aendret_ophaevet,
-                f.hjemvist,
-                f.afvist,
-                _round(f.ci_lav),
-                _round(f.ci_hoej),
-                "ja" if f.lav_n else "nej",
-                _round(f.aendring_pp),
-                _round(land.omgoerelsesprocent) if land else None,
+                *figure_cells(f, index.shown(f)),
+                national_name(land) if land else None,
+                shown_percent(land.omgoerelsesprocent) if land else None,
                 land.realitetsbehandlede if land else None,
+                *unrounded_cells(f),
+                land.omgoerelsesprocent if land else None,
             )
         )
-    return Table("Områder", columns, tuple(rows), frozenset({4, 10, 11, 13, 14}))
+    return Table("Områder", columns, tuple(rows))
 
 
 def provision_table(
@@ -156,6 +142,7 @@ def provision_table(
         "Paragraf",
         "Indgår i",
         *RATE_AND_COUNT_COLUMNS,
+        f"Omgørelsesprocent, {UNROUNDED}",
     )
     rows = []
     for p in provisions:
@@ -167,32 +154,27 @@ def provision_table(
                 p.lov,
                 p.paragraf,
                 ", ".join(area_name(mapping, s) for s in p.omraader),
-                _round(rate),
+                shown_percent(rate),
                 n,
                 p.stadfaestet,
                 p.aendret_ophaevet,
                 p.hjemvist,
                 p.afvist,
+                rate,
             )
         )
-    return Table("Paragraffer", columns, tuple(rows), frozenset({4}))
+    return Table("Paragraffer", columns, tuple(rows))
 
 
 def source_table(doc: FiguresDoc) -> Table:
     """Where the figures came from (the audit trail), as the workbook's last sheet."""
-    rows: tuple[tuple[Cell, ...], ...] = (
-        ("Udtræk", doc.extract_file),
-        ("Udtrækkets id (SHA-256)", doc.extract_id),
-        ("Modtaget", doc.received),
-        ("Programversion", doc.software_version),
-        ("Grænse for få sager", doc.lav_n_threshold),
-        (
-            "Omgørelsesprocent",
-            "(ændret/ophævet + hjemvist) / realitetsbehandlede × 100; afviste/henviste sager "
-            "indgår ikke",
-        ),
+    return about_table(
+        extract_file=doc.extract_file,
+        extract_id=doc.extract_id,
+        received=doc.received,
+        software_version=doc.software_version,
+        threshold=doc.lav_n_threshold,
     )
-    return Table("Om tallene", ("Felt", "Værdi"), rows)
 
 
 def to_csv(table: Table) -> bytes:
@@ -205,44 +187,14 @@ def to_csv(table: Table) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def to_xlsx(tables: Sequence[Table]) -> bytes:
-    """One sheet per table: bold frozen header, real numbers, percentages shown as '0.0'."""
-    sheets = [
-        xlsx.Sheet(
-            table.title,
-            [
-                [neutralise(c) for c in table.columns],
-                *([neutralise(c) for c in row] for row in table.rows),
-            ],
-            decimal_columns=table.percent_columns,
-            widths=_widths(table),
-        )
-        for table in tables
-    ]
-    return xlsx.write_xlsx(sheets)
-
-
-def _widths(table: Table) -> list[float]:
-    """Wide enough for the header and the longest value, so no text is cut off on opening."""
-    longest = [len(str(c)) for c in table.columns]
-    for row in table.rows:
-        for i, cell in enumerate(row):
-            if cell is not None:
-                longest[i] = max(longest[i], len(str(cell)))
-    return [max(10, min(70, n + 2)) for n in longest]
-
-
 def _csv_cell(value: Cell) -> Cell:
+    """Shown values are whole numbers; an unrounded one keeps every digit, with a comma and
+    never in exponent form (Excel would not read '1,3e-15' as a number)."""
     if value is None:
         return ""
     if isinstance(value, float):
-        return f"{value:.1f}".replace(".", ",")
+        return f"{Decimal(repr(value)):f}".replace(".", ",")
     return neutralise(value)
-
-
-def _round(value: float | None) -> float | None:
-    """One decimal, half up as on the site and in the mail text (12.25 → 12.3, not 12.2)."""
-    return None if value is None else float(round_half_up(value, 1))
 
 
 def area_name(mapping: Mapping, slug: str) -> str:

@@ -28,7 +28,17 @@ from danmarkskort.mail.recipients import (
     check_header_text,
 )
 from danmarkskort.mail.texts import MailTexts, no_break
-from danmarkskort.text import cases, join_and, long_date, number, pct, pp, year_span
+from danmarkskort.text import (
+    cases,
+    join_and,
+    long_date,
+    national_name,
+    number,
+    pct,
+    pct_range,
+    pp,
+    year_span,
+)
 
 # SES v2 accepts raw messages up to 40 MB, attachments and encoding included.
 MAX_RAW_BYTES = 40 * 1024 * 1024
@@ -291,23 +301,26 @@ class AreaView:
     split: str
     afvist: str
     low_n: str
-    change: str  # a sentence for the text part: 'Ændring fra 2023: +5,6 procentpoint.'
-    national: str  # 'Hele landet: 37,9 % af 8.781 sager.'
+    change: str  # a sentence for the text part: 'Ændring fra 2023: +6 procentpoint.'
+    national: str  # 'Hele landet: 38 % af 8.781 sager.'
     change_label: str  # the HTML table's row label and value, without repeating it
     change_value: str
+    national_label: str  # the national figure's own name ('Hele landet', or a partial one)
     national_value: str
 
 
 def _area_view(ctx: Context, f: Figure, previous_year: int | None) -> AreaView:
+    """One area's figures in the words and the rounding of the site (text.shown_figure)."""
     doc = ctx.doc
     navn = att.area_name(ctx.mapping, f.omraade)
+    shown = ctx.index.shown(f)
     if f.omgoerelsesprocent is None:
         rate = f"Ingen realitetsbehandlede sager i {f.aar}"
         ci = ""
     else:
-        rate = pct(f.omgoerelsesprocent, 1)
+        rate = pct(f.omgoerelsesprocent)
         ci = (
-            f"95 %-usikkerhedsinterval: {number(f.ci_lav, 0)}–{pct(f.ci_hoej, 0)}"
+            f"95 %-usikkerhedsinterval: {pct_range(f.ci_lav, f.ci_hoej)}"
             if f.ci_lav is not None and f.ci_hoej is not None
             else ""
         )
@@ -331,7 +344,7 @@ def _area_view(ctx: Context, f: Figure, previous_year: int | None) -> AreaView:
         change_label = "Ændring"
         change_value = "Der er ingen tal for året før i dette udtræk."
         change = change_value
-    elif f.aendring_pp is None:
+    elif shown.change is None:
         empty_year = f.aar if f.omgoerelsesprocent is None else previous_year
         change_label = f"Ændring fra {previous_year}"
         change_value = f"Ingen sammenligning (ingen realitetsbehandlede sager i {empty_year})."
@@ -341,14 +354,15 @@ def _area_view(ctx: Context, f: Figure, previous_year: int | None) -> AreaView:
         )
     else:
         change_label = f"Ændring fra {previous_year}"
-        change_value = pp(f.aendring_pp, 1)
+        change_value = pp(shown.change)
         change = f"{change_label}: {change_value}."
     land = ctx.index.national.get((f.aar, f.omraade))
     if land is None or land.omgoerelsesprocent is None:
         national_value = "ingen tal"
     else:
-        national_value = f"{pct(land.omgoerelsesprocent, 1)} af {cases(land.realitetsbehandlede)}"
-    national = f"Hele landet: {national_value}."
+        national_value = f"{pct(land.omgoerelsesprocent)} af {cases(land.realitetsbehandlede)}"
+    national_label = national_name(land)
+    national = f"{national_label}: {national_value}."
     return AreaView(
         navn=navn,
         rate=rate,
@@ -361,6 +375,7 @@ def _area_view(ctx: Context, f: Figure, previous_year: int | None) -> AreaView:
         national=national,
         change_label=change_label,
         change_value=change_value,
+        national_label=national_label,
         national_value=national_value,
     )
 

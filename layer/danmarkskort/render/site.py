@@ -4,18 +4,26 @@ Layout (paths relative to the site root):
 
 - ``v/<version>/…`` the complete, self-contained site of one extract (immutable):
   ``index.html`` (latest year), ``<aar>/index.html``, ``<aar>/kort/<omraade>.svg|.html``
-  (map snippets), ``<aar>/data/omgoerelser-<aar>.csv|.json`` (open data; the current
-  figures also at the stable ``data/omgoerelser-<aar>.csv`` and ``data/omgoerelser.csv``),
+  (map snippets), ``<aar>/data/omgoerelser-<aar>.csv|.json|.xlsx`` (open data: CSV and
+  JSON for machines, XLSX with Danish headers for people; the current figures also at the
+  stable ``data/omgoerelser-<aar>.csv|.xlsx`` and ``data/omgoerelser.csv``),
   ``kommune/<kode>-<slug>.html``, ``laesevejledning.html``, ``static/…``.
 - entry points at the root (``index.html``, ``<aar>/…``, ``kommune/…``,
   ``laesevejledning.html``): the same pages, linking into ``v/<version>/``; the publisher
   writes them only after every versioned file, so readers switch version in one step.
+
+Every rate, interval and change is shown by one rule (text.shown_figure), the same as in
+the mails; the open data carry the unrounded figures and the shown ones side by side. The
+national figure is named by its own ``kommune`` ('Hele landet', or what a deliberately
+partial extract covers), never by a literal.
 
 No AWS here: render/publish.py writes what this returns through a ports.BlobStore.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,14 +34,10 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from danmarkskort import text as fmt
+from danmarkskort import xlsx_writer
 from danmarkskort.domain.areas import Mapping
-from danmarkskort.domain.figures import Figure, FiguresDoc, figures_to_csv
-from danmarkskort.domain.municipalities import (
-    NATIONAL_CODE,
-    NATIONAL_NAME,
-    Municipality,
-    registry,
-)
+from danmarkskort.domain.figures import FIELDS, Figure, FiguresDoc
+from danmarkskort.domain.municipalities import NATIONAL_CODE, Municipality, registry
 from danmarkskort.domain.record import ChangeEntry, Correction, correction_text
 from danmarkskort.domain.remarks import Remark, RemarkBook
 from danmarkskort.render.geometry import MapGeometry
@@ -113,6 +117,10 @@ class _Index:
     def get(self, aar: int, omraade: str, code: str) -> Figure:
         return self.by_key[(aar, omraade, code)]
 
+    def shown(self, f: Figure) -> fmt.ShownFigure:
+        """The figure as every page, snippet and mail shows it."""
+        return fmt.shown_figure(f, self.by_key.get((f.aar - 1, f.omraade, f.kommunekode)))
+
     def previous(self, aar: int) -> int | None:
         """The year before, when the extract has it: aendring_pp is only ever against aar - 1,
         so with a gap (2022, 2024) there is nothing to compare 2024 with."""
@@ -134,8 +142,10 @@ def environment() -> Environment:
     )
     env.filters.update(
         pct=fmt.pct,
+        pct_range=fmt.pct_range,
         pp=fmt.pp,
         pp_short=fmt.pp_short,
+        lower_first=fmt.lower_first,
         num=fmt.number,
         sager=fmt.cases,
         dato=fmt.long_date,
@@ -164,25 +174,32 @@ def _split(f: Figure) -> list[dict[str, Any]]:
     ]
 
 
-def _figure_view(f: Figure, national: Figure | None = None) -> dict[str, Any]:
+def _figure_view(
+    f: Figure, shown: fmt.ShownFigure, national: Figure | None = None
+) -> dict[str, Any]:
+    """A figure's shown texts (text.shown_figure); ``national`` is the year's national figure."""
     return {
         "f": f,
         "rate": fmt.pct(f.omgoerelsesprocent),
         "n": f.realitetsbehandlede,
         "split": _split(f),
-        "ci": (
-            f"{fmt.number(f.ci_lav)}\u2013{fmt.pct(f.ci_hoej)}"
-            if f.ci_lav is not None and f.ci_hoej is not None
-            else "–"
-        ),
-        "change": fmt.pp(f.aendring_pp),
+        "ci": fmt.pct_range(f.ci_lav, f.ci_hoej),
+        "change": fmt.pp(shown.change),
+        "change_short": fmt.pp_short(shown.change),
+        "name": fmt.national_name(f),  # read for the national figure only
         "national": national,
+        "national_name": fmt.national_name(national),
         "national_rate": fmt.pct(national.omgoerelsesprocent) if national else "–",
     }
 
 
 def _tooltip(
-    name: str, f: Figure, area_name: str, remarks: list[Remark], threshold: int
+    name: str,
+    f: Figure,
+    shown: fmt.ShownFigure,
+    area_name: str,
+    remarks: list[Remark],
+    threshold: int,
 ) -> list[str]:
     lines = [name]
     if f.realitetsbehandlede == 0:
@@ -197,8 +214,8 @@ def _tooltip(
             f"Ændret/ophævet {f.aendret_ophaevet} · hjemvist {f.hjemvist} · "
             f"stadfæstet {f.stadfaestet}"
         )
-        if f.aendring_pp is not None:
-            lines.append(f"Ændring fra {f.aar - 1}: {fmt.pp(f.aendring_pp)}")
+        if shown.change is not None:
+            lines.append(f"Ændring fra {f.aar - 1}: {fmt.pp(shown.change)}")
     lines.extend(r.text for r in remarks)
     return lines
 
@@ -269,6 +286,7 @@ class _Renderer:
             else:
                 fill, text, pattern = cls.farve, cls.tekst, ""
             remarks = self.remarks.for_municipality(shape.code, aar, omraade)
+            shown = self.ix.shown(f)
             items.append(
                 {
                     "shape": shape,
@@ -279,10 +297,10 @@ class _Renderer:
                     "text": text,
                     "pattern": pattern,
                     "cls": cls.index if cls else -1,
-                    "short": (
-                        "–" if f.omgoerelsesprocent is None else fmt.number(f.omgoerelsesprocent)
-                    ),
-                    "tip": _tooltip(m.name, f, area.navn, remarks, self.doc.lav_n_threshold),
+                    "short": fmt.pct_number(f.omgoerelsesprocent),
+                    "ci": fmt.pct_range(f.ci_lav, f.ci_hoej),
+                    "change_short": fmt.pp_short(shown.change),
+                    "tip": _tooltip(m.name, f, shown, area.navn, remarks, self.doc.lav_n_threshold),
                     "has_remark": bool(remarks),
                 }
             )
@@ -293,7 +311,7 @@ class _Renderer:
             "area": area,
             "geometry": self.geometry,
             "felter": items,
-            "national": _figure_view(national),
+            "national": _figure_view(national, self.ix.shown(national)),
             "title": f"Omgørelsesprocent {aar}: {area.navn.lower()}",
             "table": sorted(
                 (it for it in items if it["shape"].primary), key=lambda it: it["m"].name
@@ -328,7 +346,12 @@ class _Renderer:
                 elif it["f"].lav_n:
                     counts["lav_n"] += 1
             sections.append(
-                {"map": view, "nat": _figure_view(national), "prev_nat": prev_nat, "counts": counts}
+                {
+                    "map": view,
+                    "nat": _figure_view(national, self.ix.shown(national)),
+                    "prev_nat": prev_nat,
+                    "counts": counts,
+                }
             )
         corrected = [
             {"date": fmt.long_date(e.applied), "n": _municipalities_in(e), "anchor": _anchor(e)}
@@ -356,12 +379,17 @@ class _Renderer:
             for aar in self.ix.years:
                 f = self.ix.get(aar, omraade, m.code)
                 nat = self.ix.get(aar, omraade, NATIONAL_CODE)
-                rows.append(_figure_view(f, nat))
+                rows.append(_figure_view(f, self.ix.shown(f), nat))
+            # The national figure's label may differ by year (a partial extract names what
+            # it covers): one label heads the column, several are named in each cell.
+            names = list(dict.fromkeys(r["national_name"] for r in rows))
             areas.append(
                 {
                     "area": self.mapping.area(omraade),
                     "latest": rows[-1],
                     "rows": rows,
+                    "national_names": names,
+                    "national_caption": fmt.join_and([fmt.lower_first(n) for n in names]),
                     "chart": trend_chart([r["f"] for r in rows], [r["national"] for r in rows]),
                     "remarks": self.remarks.for_municipality(m.code, self.latest, omraade),
                 }
@@ -387,7 +415,7 @@ class _Renderer:
                 {
                     "kommune": self.reg.by_code(c.kommunekode).full_name
                     if not c.old.is_national
-                    else NATIONAL_NAME,
+                    else fmt.national_name(c.new),
                     "line": self._change(c),
                 }
                 for c in e.corrections
@@ -430,33 +458,119 @@ class _Renderer:
             )
         return self._page("laesevejledning.html", base, arrangements=arrangements)
 
-    def open_data_csv(self, years: list[int]) -> bytes:
-        """The figures contract's CSV of these years, in year, area and code order."""
+    def _year_figures(self, years: list[int]) -> list[Figure]:
+        """These years' figures in year, area and code order (the country first)."""
         figs = [f for f in self.doc.figures if f.aar in years]
         figs.sort(key=lambda f: (f.aar, self.ix.areas.index(f.omraade), f.kommunekode))
-        return ("\ufeff" + figures_to_csv(figs)).encode("utf-8")
+        return figs
 
-    def open_data(self, aar: int) -> tuple[bytes, bytes]:
-        figs = [f for f in self.doc.figures if f.aar == aar]
-        figs.sort(key=lambda f: (self.ix.areas.index(f.omraade), f.kommunekode))
-        csv_bytes = self.open_data_csv([aar])
+    def _shown_values(self, f: Figure) -> tuple[int | None, ...]:
+        """The SHOWN_FIELDS of a figure: what the pages and mails show for it."""
+        s = self.ix.shown(f)
+        return (s.rate, s.ci_lav, s.ci_hoej, s.change)
+
+    def _source(self, aar: int) -> dict[str, str]:
+        """The extract this year's figures come from (not always this publication's)."""
         source = self.provenance.get(aar, {})
+        return {
+            "extract_id": source.get("extract_id", self.doc.extract_id),
+            "extract_file": source.get("extract_file", self.doc.extract_file),
+            "received": source.get("received", self.doc.received),
+        }
+
+    def open_data_csv(self, years: list[int]) -> bytes:
+        """For machines: the figures contract's columns in full precision (',' separator, '.'
+        decimal, UTF-8 with BOM), then the values as shown on the pages (SHOWN_FIELDS)."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow((*FIELDS, *SHOWN_FIELDS))
+        for f in self._year_figures(years):
+            writer.writerow(
+                [
+                    *(_csv_cell(getattr(f, name)) for name in FIELDS),
+                    *(_csv_cell(v) for v in self._shown_values(f)),
+                ]
+            )
+        return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+    def open_data_xlsx(self, aar: int) -> bytes:
+        """For people: the year's figures under Danish headers, as shown and unrounded, with
+        a sheet saying where they come from and how they are rounded (as the mails' XLSX)."""
+        columns = (
+            "År",
+            "Område",
+            "Kommunekode",
+            "Kommune",
+            *xlsx_writer.figure_columns(self.doc.lav_n_threshold),
+            *xlsx_writer.UNROUNDED_COLUMNS,
+        )
+        rows = tuple(
+            (
+                f.aar,
+                self.mapping.area(f.omraade).navn,
+                f.kommunekode,
+                f.kommune,
+                *xlsx_writer.figure_cells(f, self.ix.shown(f)),
+                *xlsx_writer.unrounded_cells(f),
+            )
+            for f in self._year_figures([aar])
+        )
+        source = self._source(aar)
+        about = xlsx_writer.about_table(
+            extract_file=source["extract_file"],
+            extract_id=source["extract_id"],
+            received=source["received"],
+            software_version=self.doc.software_version,
+            threshold=self.doc.lav_n_threshold,
+        )
+        table = xlsx_writer.Table(f"Omgørelsesprocenter {aar}", columns, rows)
+        return xlsx_writer.to_xlsx([table, about])
+
+    def open_data(self, aar: int) -> tuple[bytes, bytes, bytes]:
+        """The year's open data: CSV, JSON (both full precision plus the shown values), XLSX."""
+        figures = [
+            {
+                **{k: getattr(f, k) for k in f.__dataclass_fields__},
+                **dict(zip(SHOWN_FIELDS, self._shown_values(f), strict=True)),
+            }
+            for f in self._year_figures([aar])
+        ]
         doc = {
             "beskrivelse": (
                 f"Omgørelsesprocenter {aar} pr. kommune og område, "
                 "Ankestyrelsens afgørelser i klagesager"
             ),
             "kilde": "Ankestyrelsen",
-            # The extract this year's figures come from (not always this publication's).
-            "extract_id": source.get("extract_id", self.doc.extract_id),
-            "extract_file": source.get("extract_file", self.doc.extract_file),
-            "received": source.get("received", self.doc.received),
+            **self._source(aar),
             "software_version": self.doc.software_version,
             "lav_n_threshold": self.doc.lav_n_threshold,
             "aar": aar,
-            "figures": [{k: getattr(f, k) for k in f.__dataclass_fields__} for f in figs],
+            "afrunding": SHOWN_NOTE,
+            "figures": figures,
         }
-        return csv_bytes, json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
+        json_bytes = json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
+        return self.open_data_csv([aar]), json_bytes, self.open_data_xlsx(aar)
+
+
+# The open data's columns beside the contract's: the values as the site and the mails show
+# them (text.shown_figure), so a machine reading the data can match what people read.
+SHOWN_FIELDS = ("omgoerelsesprocent_vist", "ci_lav_vist", "ci_hoej_vist", "aendring_pp_vist")
+SHOWN_NOTE = (
+    "Felterne *_vist er tallene, som de vises på kortet og i mailene: hele procent, afrundet "
+    "halvt op; aendring_pp_vist er forskellen mellem de to viste procenter. De øvrige tal har "
+    "fuld præcision."
+)
+
+
+def _csv_cell(value: object) -> object:
+    """As the figures contract writes it: full precision, true/false, an empty missing cell."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return value
 
 
 HTML = "text/html; charset=utf-8"
@@ -519,12 +633,14 @@ def build_site(
                 lambda b, aar=aar, o=omraade: r.snippet_html(aar, o, b),
                 HTML,
             )
-        csv_bytes, json_bytes = r.open_data(aar)
+        csv_bytes, json_bytes, xlsx_bytes = r.open_data(aar)
         for path, body, ctype in (
             (f"{aar}/data/omgoerelser-{aar}.csv", csv_bytes, CSV),
             (f"{aar}/data/omgoerelser-{aar}.json", json_bytes, JSON),
+            (f"{aar}/data/omgoerelser-{aar}.xlsx", xlsx_bytes, xlsx_writer.XLSX_TYPE),
             # The stable address of the current figures of every published year.
             (f"data/omgoerelser-{aar}.csv", csv_bytes, CSV),
+            (f"data/omgoerelser-{aar}.xlsx", xlsx_bytes, xlsx_writer.XLSX_TYPE),
         ):
             files.append(SiteFile(path, body, ctype))
             entries.append(SiteFile(path, body, ctype))

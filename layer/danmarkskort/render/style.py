@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from danmarkskort.config.loader import load, parse
 from danmarkskort.config.models import KortFile
 from danmarkskort.config.sources import ConfigSource
-from danmarkskort.text import round_half_up
+from danmarkskort.text import shown_percent
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,10 +35,11 @@ class MapStyle:
     none_text: str
 
     def classify(self, rate: float | None) -> MapClass | None:
-        """The class of a rate by its published whole-percent value; None when no cases."""
-        if rate is None:
+        """The class of a rate by its shown value (text.shown_percent), so a tile's colour
+        and its number agree; None when no cases."""
+        shown = shown_percent(rate)
+        if shown is None:
             return None
-        shown = int(round_half_up(rate, 0))
         for c in self.classes:
             if shown >= c.fra and (c.til is None or shown < c.til):
                 return c

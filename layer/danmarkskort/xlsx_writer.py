@@ -1,10 +1,18 @@
-"""A small, strict XLSX (Office Open XML spreadsheet) writer for the mail attachments.
+"""Spreadsheets for people, written the same way for the site (each year's open data as
+XLSX) and the mails (the municipality's attachment): a small, strict XLSX (Office Open XML)
+writer, the tables both are made of, and the Danish columns of a figure.
 
 Why not openpyxl: it costs about 10 ms per workbook here (styles, theme and a generic XML
-serialiser), which alone breaks the budget of composing all 98 mails in under a second. The
-attachments need only what this module writes: sheets of text and numbers, a bold header
-row, a frozen header, column widths and one number format. Text is written as inline
-strings, numbers as numbers. Tests read every workbook back with openpyxl.
+serialiser), which alone breaks the budget of composing all 98 mails in under a second, and
+render and notify must not import it. The workbooks need only what this module writes:
+sheets of text and numbers, a bold frozen header row and column widths. Text is written as
+inline strings, numbers as numbers. Tests read every workbook back with openpyxl.
+
+Every figure is given twice: as shown on the map and in the mail (text.shown_figure: whole
+percent, half up), and unrounded, so a reader can quote the one and compute with the other.
+Text cells that start with '=', '+', '-', '@' (or a tab/CR) get a leading apostrophe so a
+spreadsheet never runs them as formulas: provision labels come from the extract, which we
+do not control.
 """
 
 from __future__ import annotations
@@ -14,12 +22,16 @@ import math
 import re
 import zipfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from xml.sax.saxutils import escape
+
+from danmarkskort.domain.figures import Figure
+from danmarkskort.text import ShownFigure
 
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
-STYLE_DEFAULT, STYLE_HEADER, STYLE_DECIMAL = 0, 1, 2
+STYLE_HEADER = 1
 
 _OOXML = "application/vnd.openxmlformats-"
 _SML = _OOXML + "officedocument.spreadsheetml."
@@ -57,17 +69,15 @@ _WORKBOOK_RELS = (
 _STYLES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-    '<numFmts count="1"><numFmt numFmtId="164" formatCode="0.0"/></numFmts>'
     '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
     '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
     '<fills count="2"><fill><patternFill patternType="none"/></fill>'
     '<fill><patternFill patternType="gray125"/></fill></fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="3">'
+    '<cellXfs count="2">'
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
-    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     "</cellXfs>"
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     "</styleSheet>"
@@ -88,12 +98,10 @@ class Sheet:
         self,
         title: str,
         rows: Sequence[Sequence[object]],
-        decimal_columns: frozenset[int] = frozenset(),
         widths: Sequence[float] = (),
     ):
         self.title = sheet_title(title)
         self.rows = rows
-        self.decimal_columns = decimal_columns
         self.widths = widths
 
 
@@ -114,6 +122,7 @@ def column_letter(index: int) -> str:
 
 
 def write_xlsx(sheets: Sequence[Sheet]) -> bytes:
+    """The workbook's bytes; ValueError for what Excel would refuse (no sheet, equal titles)."""
     if not sheets:
         raise ValueError("a workbook needs at least one sheet")
     titles = [s.title for s in sheets]
@@ -173,9 +182,7 @@ def _sheet_xml(sheet: Sheet) -> str:
             if isinstance(value, float) and not math.isfinite(value):
                 continue
             if isinstance(value, int | float):
-                style = STYLE_DECIMAL if (c in sheet.decimal_columns and r > 1) else STYLE_DEFAULT
-                s_attr = f' s="{style}"' if style else ""
-                parts.append(f'<c r="{ref}"{s_attr}><v>{value!r}</v></c>')
+                parts.append(f'<c r="{ref}"><v>{value!r}</v></c>')
             else:
                 s_attr = f' s="{STYLE_HEADER}"' if r == 1 else ""
                 text = escape(_ILLEGAL_XML.sub("", str(value)))
@@ -190,3 +197,134 @@ def _sheet_xml(sheet: Sheet) -> str:
 
 def _attr(text: str) -> str:
     return escape(_ILLEGAL_XML.sub("", text), {'"': "&quot;"})
+
+
+# --- tables: what the site and the mails put in a workbook ---------------------------------
+
+Cell = str | int | float | None
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str  # sheet name (max 31 characters)
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+
+
+def neutralise(value: Cell) -> Cell:
+    """Text that a spreadsheet would read as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def to_xlsx(tables: Sequence[Table]) -> bytes:
+    """One sheet per table: bold frozen header, real numbers, neutralised text."""
+    sheets = [
+        Sheet(
+            table.title,
+            [
+                [neutralise(c) for c in table.columns],
+                *([neutralise(c) for c in row] for row in table.rows),
+            ],
+            widths=_widths(table),
+        )
+        for table in tables
+    ]
+    return write_xlsx(sheets)
+
+
+def _widths(table: Table) -> list[float]:
+    """Wide enough for the header and the longest value, so no text is cut off on opening."""
+    longest = [len(str(c)) for c in table.columns]
+    for row in table.rows:
+        for i, cell in enumerate(row):
+            if cell is not None:
+                longest[i] = max(longest[i], len(str(cell)))
+    return [max(10, min(70, n + 2)) for n in longest]
+
+
+# The same quantities under the same labels in every sheet (areas, provisions, open data).
+RATE_AND_COUNT_COLUMNS = (
+    "Omgørelsesprocent",
+    "Realitetsbehandlede sager",
+    "Stadfæstet",
+    "Ændret/ophævet",
+    "Hjemvist",
+    "Afvist/henvist (indgår ikke)",
+)
+UNROUNDED = "ikke afrundet"
+
+
+def figure_columns(threshold: int) -> tuple[str, ...]:
+    """A figure as shown (whole percent, as on the map and in the mail)."""
+    return (
+        *RATE_AND_COUNT_COLUMNS,
+        "95 %-usikkerhedsinterval, nedre",
+        "95 %-usikkerhedsinterval, øvre",
+        f"Få sager (under {threshold})",
+        "Ændring fra året før (procentpoint)",
+    )
+
+
+def figure_cells(f: Figure, shown: ShownFigure) -> tuple[Cell, ...]:
+    """The cells under figure_columns: the shown values, never a rounding of their own."""
+    return (
+        shown.rate,
+        f.realitetsbehandlede,
+        f.stadfaestet,
+        f.aendret_ophaevet,
+        f.hjemvist,
+        f.afvist,
+        shown.ci_lav,
+        shown.ci_hoej,
+        "ja" if f.lav_n else "nej",
+        shown.change,
+    )
+
+
+UNROUNDED_COLUMNS = (
+    f"Omgørelsesprocent, {UNROUNDED}",
+    f"95 %-usikkerhedsinterval, nedre, {UNROUNDED}",
+    f"95 %-usikkerhedsinterval, øvre, {UNROUNDED}",
+    f"Ændring fra året før, {UNROUNDED} (procentpoint)",
+)
+
+
+def unrounded_cells(f: Figure) -> tuple[Cell, ...]:
+    """The cells under UNROUNDED_COLUMNS: the figures' full precision, for calculations."""
+    return (f.omgoerelsesprocent, f.ci_lav, f.ci_hoej, f.aendring_pp)
+
+
+ROUNDING_NOTE = (
+    "Procenter vises som hele tal, afrundet halvt op (18,5 bliver 19), som på kortet og i "
+    "mailen. Ændringen fra året før er forskellen mellem de to viste procenter, så den kan "
+    f"regnes efter. Kolonnerne »{UNROUNDED}« har tallene med fuld præcision."
+)
+
+
+def about_table(
+    *,
+    extract_file: str,
+    extract_id: str,
+    received: str,
+    software_version: str,
+    threshold: int,
+) -> Table:
+    """Where the figures came from (the audit trail) and how they are rounded."""
+    rows: tuple[tuple[Cell, ...], ...] = (
+        ("Udtræk", extract_file),
+        ("Udtrækkets id (SHA-256)", extract_id),
+        ("Modtaget", received),
+        ("Programversion", software_version),
+        ("Grænse for få sager", threshold),
+        (
+            "Omgørelsesprocent",
+            "(ændret/ophævet + hjemvist) / realitetsbehandlede × 100; afviste/henviste sager "
+            "indgår ikke",
+        ),
+        ("Afrunding", ROUNDING_NOTE),
+    )
+    return Table("Om tallene", ("Felt", "Værdi"), rows)

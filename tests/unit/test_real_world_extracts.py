@@ -289,3 +289,32 @@ def test_hele_landet_rows_are_compared_with_the_municipalities():
     message = problem(other, "national_mismatch").message
     assert "giver 11 sager i 2024" in message and "kommunernes rækker giver 10" in message
     assert fig(other, "000").realitetsbehandlede == 10  # the municipalities' sum, always
+
+
+# --- §3: bounds on what a table may hold -------------------------------------------------
+
+
+def test_a_label_longer_than_the_cell_limit_is_rejected_naming_row_and_size():
+    from danmarkskort.compute.table import MAX_CELL_CHARS
+
+    label = "§ 85 " + "x" * MAX_CELL_CHARS
+    ev = run(AGG + "Odense;SEL;§ 85;2024;3;1;0;0\n" + f"Odense;SEL;{label};2024;1;0;0;0\n")
+    assert errors(ev) == [("cell_too_long", 3)]
+    p = problem(ev, "cell_too_long")
+    assert p.column == "Paragraf" and len(p.value) <= 60
+    assert f"{len(label):,}".replace(",", ".") in p.message
+    assert len(ev.report_json()) < 20_000  # the label does not travel into the report
+
+
+def test_a_long_case_number_is_rejected_too():
+    ev = run(CASES + "x" * 5_000 + ";Odense;SEL;§ 85;Stadfæstelse;2024-03-01\n")
+    assert errors(ev) == [("cell_too_long", 2)]
+
+
+def test_a_column_with_too_many_distinct_values_is_rejected():
+    from danmarkskort.compute.table import MAX_DISTINCT
+
+    body = "".join(f"Odense;SEL;§ 85 nr. {i};2024;1;0;0;0\n" for i in range(MAX_DISTINCT + 1))
+    ev = run(AGG + body)
+    assert errors(ev) == [("too_many_values", None)]
+    assert "«Paragraf»" in problem(ev, "too_many_values").message

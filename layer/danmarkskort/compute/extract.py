@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from danmarkskort.compute.csv_reader import read_csv
 from danmarkskort.compute.report import Report
-from danmarkskort.compute.table import Table
+from danmarkskort.compute.table import Table, within_bounds
 from danmarkskort.compute.xlsx_reader import read_xlsx
 
 XLSX_MAGIC = b"PK\x03\x04"
@@ -38,7 +38,7 @@ def read_extract(data: bytes, filename: str, report: Report) -> Table | None:
         return None
     named = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
     if data[:4] == XLSX_MAGIC:
-        table = read_xlsx(data, report)
+        table = _bounded(read_xlsx(data, report), report)
         if table is not None and named not in ("xlsx", "xlsm"):
             table.facts["format"] += f" (filnavnet siger .{named or '?'}, indholdet er XLSX)"
         return table
@@ -69,7 +69,11 @@ def read_extract(data: bytes, filename: str, report: Report) -> Table | None:
             "«CSV UTF-8».",
         )
         return None
-    table = read_csv(data, report)
+    table = _bounded(read_csv(data, report), report)
     if table is not None and named in ("xlsx", "xlsm", "xls"):
         table.facts["format"] += f" (filnavnet siger .{named}, indholdet er tekst)"
     return table
+
+
+def _bounded(table: Table | None, report: Report) -> Table | None:
+    return table if table is None or within_bounds(table, report) else None

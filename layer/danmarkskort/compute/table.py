@@ -307,3 +307,64 @@ def blank_cat(col: pd.Series) -> pd.Series:
     if not len(blank_cats):
         return pd.Series(True, index=col.index)
     return pd.Series((codes < 0) | blank_cats[np.maximum(codes, 0)], index=col.index)
+
+
+# Bounds on what a table may hold, for both readers. A real extract's longest cell is a
+# Talportal subject of some 100 characters and its columns hold a few thousand distinct
+# values at most; beyond these limits a file is broken or hostile, and reading on would
+# only carry a 30 MB label into figures.json and a municipality's mail.
+MAX_CELL_CHARS = 1_000
+MAX_DISTINCT = 50_000
+_UNBOUNDED_DISTINCT = frozenset({"sagsnummer"})  # one value per case by design
+
+
+def _n(number: int) -> str:
+    return f"{number:,}".replace(",", ".")
+
+
+def within_bounds(table: Table, report: Report) -> bool:
+    """False (with an error per exceeded limit, naming row, column and size) when a cell is
+    longer than MAX_CELL_CHARS or a column has more than MAX_DISTINCT different values.
+
+    Checked on the categories where a column has them (a million rows share a few hundred
+    values), so the check costs milliseconds on a national extract."""
+    ok = True
+    for name in table.frame.columns:
+        col = table.frame[name]
+        label = table.headers.get(name, name)
+        if col.dtype == "category":
+            values = col.cat.categories.astype(str)
+            lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+            long_codes = np.flatnonzero(lengths > MAX_CELL_CHARS)
+            rows = np.flatnonzero(np.isin(col.cat.codes.to_numpy(), long_codes))
+            distinct = len(values)
+        else:
+            texts = col.to_numpy(dtype=object)
+            lengths = np.fromiter(map(len, map(str, texts)), dtype=np.int64, count=len(texts))
+            rows = np.flatnonzero(lengths > MAX_CELL_CHARS)
+            distinct = 0
+        room = report.room("fejl", "cell_too_long")
+        for pos in rows[:room]:
+            value = str(col.iat[pos])
+            report.error(
+                "cell_too_long",
+                f"Cellen har {_n(len(value))} tegn; grænsen er {_n(MAX_CELL_CHARS)} tegn pr. "
+                "celle (et sagsnummer, en kommune eller en paragraf fylder langt mindre). Er "
+                "flere kolonner eller rækker endt i én celle, fx ved et anførselstegn, der ikke "
+                "er lukket?",
+                row=int(table.lines.iat[pos]),
+                column=label,
+                value=value[:60],
+            )
+        report.count_only("fejl", "cell_too_long", max(len(rows) - room, 0))
+        ok &= not len(rows)
+        if name not in _UNBOUNDED_DISTINCT and distinct > MAX_DISTINCT:
+            report.error(
+                "too_many_values",
+                f"Kolonnen «{shown(label, 40)}» har {_n(distinct)} forskellige værdier; grænsen "
+                f"er {_n(MAX_DISTINCT)}. Et udtræk har nogle hundrede kommuner, love, "
+                "paragraffer og datoer: står der data i en forkert kolonne?",
+                column=label,
+            )
+            ok = False
+    return ok

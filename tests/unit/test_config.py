@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from danmarkskort.compute.coverage import min_kommuner
 from danmarkskort.config import loader
 from danmarkskort.config.models import (
     COOPERATION_PLACEHOLDERS,
@@ -20,6 +21,7 @@ from danmarkskort.config.models import (
     json_schema,
 )
 from danmarkskort.config.sources import ConfigError, layered
+from danmarkskort.domain.figures import WHOLE_COUNTRY
 from danmarkskort.domain.areas import load_mapping
 from danmarkskort.domain.remarks import load_remark_book
 from danmarkskort.mail.recipients import load_recipients
@@ -37,6 +39,7 @@ LOADERS: dict[str, Callable[[Any], object]] = {
     "recipients.json": load_recipients,
     "mail.json": load_mail_texts,
     "kort.json": load_style,
+    "udtraek.json": min_kommuner,
 }
 NAMES = list(LOADERS)
 REMARK = {"kommunekode": "101", "kind": "kommentar", "text": "Vi traf 212 afgørelser."}
@@ -92,6 +95,7 @@ TEXTS = {
     "recipients.json": (("recipients", "155", 0, "name"), "recipients['155'][0].name"),
     "mail.json": (("indledning",), "indledning"),
     "kort.json": (("_comment",), "_comment"),
+    "udtraek.json": (("_comment",), "_comment"),
 }
 SINGLE_LINE = [
     ("areas.json", ("areas", 0, "navn"), "areas[0].navn"),
@@ -112,6 +116,7 @@ LIMITS = [
     ("mail.json", ("emne",), "emne", 300),
     ("mail.json", ("pligt_79b",), "pligt_79b", 5_000),
     ("kort.json", ("_comment",), "_comment", 10_000),
+    ("udtraek.json", ("_comment",), "_comment", 10_000),
 ]
 
 
@@ -449,3 +454,33 @@ def test_committed_schemas_match_the_models(model: type[ConfigFile]) -> None:
     assert committed["$schema"].startswith("https://json-schema.org/")
     assert committed["title"] == model.FILE and committed["description"]
     assert committed["additionalProperties"] is False
+
+
+def test_udtraek_bundled_minimum_is_the_whole_country_threshold() -> None:
+    """The bundled min_kommuner is the line between 'Hele landet' and a partial year: a
+    lower override lets a partial extract through, it never makes it the whole country."""
+    assert read("udtraek.json", valid("udtraek.json")) == WHOLE_COUNTRY == 90
+    assert read("udtraek.json", {"min_kommuner": 12}) == 12
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("90", "must be a whole number (value: '90')"),
+        (90.0, "must be a whole number (value: 90.0)"),
+        (True, "must be a whole number (value: True)"),
+        (None, "must be a whole number (value: None)"),
+        (0, "must be at least 1 (value: 0)"),
+        (-5, "must be at least 1 (value: -5)"),
+        (99, "must be at most 98 (value: 99)"),
+        (10**40, "must be at most 98 (value: 100000000000000000...0000000000000000000)"),
+        ([90], "must be a whole number (value: [90])"),
+    ],
+)
+def test_udtraek_min_kommuner_must_be_a_count_of_the_98(value: object, says: str) -> None:
+    message = refused("udtraek.json", changed("udtraek.json", ("min_kommuner",), value))
+    assert message == f"udtraek.json: min_kommuner: {says}"
+
+
+def test_udtraek_min_kommuner_is_required() -> None:
+    assert refused("udtraek.json", {"_comment": "x"}) == "udtraek.json: min_kommuner: is missing"

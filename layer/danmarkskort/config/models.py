@@ -482,6 +482,28 @@ class KortFile(ConfigFile):
         return value
 
 
+# --- udtraek.json ----------------------------------------------------------------------------
+
+# The bundled udtraek.json's min_kommuner: a year covering at least this many municipalities
+# is a delivery of the whole country, whatever an override lets through (compute/coverage.py).
+WHOLE_COUNTRY_MIN_KOMMUNER = 90
+
+
+class UdtraekFile(ConfigFile):
+    """What an extract must hold to be published: a year in which fewer municipalities have a
+    realitetsbehandlet case is a partial delivery and is rejected."""
+
+    FILE: ClassVar[str] = "udtraek.json"
+    model_config = ConfigDict(title=FILE)
+
+    min_kommuner: Annotated[int, Field(ge=1, le=98)] = Field(
+        description="The fewest of the 98 municipalities with at least one realitetsbehandlet "
+        "case in a year (any area) for the year to be published. Below "
+        f"{WHOLE_COUNTRY_MIN_KOMMUNER} a deliberate partial extract gets through, and its "
+        "national figure is labelled as covering only those municipalities."
+    )
+
+
 FILES: tuple[type[ConfigFile], ...] = (
     AreasFile,
     RemarksFile,
@@ -489,6 +511,7 @@ FILES: tuple[type[ConfigFile], ...] = (
     RecipientsFile,
     MailFile,
     KortFile,
+    UdtraekFile,
 )
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from danmarkskort import __version__
-from danmarkskort.domain.municipalities import NATIONAL_CODE
+from danmarkskort.domain.municipalities import NATIONAL_CODE, NATIONAL_NAME
 from danmarkskort.ports import BlobStore
 
 COUNT_FIELDS = ("stadfaestet", "aendret_ophaevet", "hjemvist", "afvist")
@@ -34,6 +35,11 @@ FIELDS = (
     "lav_n",
     "aendring_pp",
 )
+
+
+# A year in which at least this many municipalities have a realitetsbehandlet case is a
+# delivery of the whole country ('Hele landet'); the bundled udtraek.json's min_kommuner.
+WHOLE_COUNTRY = 90
 
 
 class FiguresError(ValueError):
@@ -107,6 +113,12 @@ class FiguresDoc:
                 return f
         return None
 
+    @property
+    def coverage(self) -> dict[int, int]:
+        """Per year, how many municipalities have a realitetsbehandlet case (any area);
+        derived from the figures, so it can never disagree with them."""
+        return {aar: len(codes) for aar, codes in covered(self.figures).items()}
+
     def to_json(self) -> str:
         doc: dict[str, Any] = {
             "extract_id": self.extract_id,
@@ -116,10 +128,47 @@ class FiguresDoc:
             "lav_n_threshold": self.lav_n_threshold,
             "years": list(self.years),
             "areas": list(self.areas),
+            "coverage": {str(aar): n for aar, n in self.coverage.items()},
             "figures": [asdict(f) for f in self.figures],
             "provisions": [asdict(p) for p in self.provisions],
         }
         return json.dumps(doc, ensure_ascii=False, indent=1)
+
+
+def covered(figures: Iterable[Figure]) -> dict[int, frozenset[str]]:
+    """Per year of the figures, the municipalities with a realitetsbehandlet case in any area
+    (the measure udtraek.json's min_kommuner applies to)."""
+    return _municipalities(figures, lambda f: f.realitetsbehandlede > 0)
+
+
+def with_cases(figures: Iterable[Figure]) -> dict[int, frozenset[str]]:
+    """Per year, the municipalities the extract has any case of (also only afviste): those
+    a partial year's national figure sums and its mails go to."""
+    return _municipalities(figures, lambda f: f.realitetsbehandlede + f.afvist > 0)
+
+
+def _municipalities(
+    figures: Iterable[Figure], counts: Callable[[Figure], bool]
+) -> dict[int, frozenset[str]]:
+    found: dict[int, set[str]] = {}
+    for f in figures:
+        codes = found.setdefault(f.aar, set())
+        if not f.is_national and counts(f):
+            codes.add(f.kommunekode)
+    return {aar: frozenset(found[aar]) for aar in sorted(found)}
+
+
+def is_whole_country(n_covered: int) -> bool:
+    """A year with this many covered municipalities is 'Hele landet' (see WHOLE_COUNTRY)."""
+    return n_covered >= WHOLE_COUNTRY
+
+
+def comparable(figure: Figure, previous: Figure) -> bool:
+    """May the change from last year be computed? Not between national figures of different
+    scope: a partial year's 'De 12 kommuner i udtrækket' is not the country of the year before."""
+    if not figure.is_national:
+        return True
+    return figure.kommune == previous.kommune == NATIONAL_NAME
 
 
 def figures_to_csv(figures: list[Figure] | tuple[Figure, ...]) -> str:
@@ -189,6 +238,7 @@ def load_figures_json(data: bytes | str) -> FiguresDoc:
             provisions.append(provision_from_dict(raw))
         except FiguresError as exc:
             raise FiguresError(f"figures.json provision {i}: {exc}") from exc
+    _check_coverage(doc.get("coverage"), records)
     return FiguresDoc(
         extract_id=str(doc["extract_id"]),
         extract_file=str(doc["extract_file"]),
@@ -200,6 +250,18 @@ def load_figures_json(data: bytes | str) -> FiguresDoc:
         years=tuple(sorted({f.aar for f in records})),
         areas=tuple(dict.fromkeys(f.omraade for f in records)),
     )
+
+
+def _check_coverage(stated: object, records: list[Figure]) -> None:
+    """A document written before coverage was recorded has none; one that states it must
+    state what its figures say."""
+    if stated is None:
+        return
+    derived = {str(aar): len(codes) for aar, codes in covered(records).items()}
+    if stated != derived:
+        raise FiguresError(
+            f"figures.json coverage {stated!r} disagrees with its figures ({derived!r})"[:500]
+        )
 
 
 def load_announced(bucket: BlobStore, key: str, extract_id: str) -> tuple[FiguresDoc, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from danmarkskort.config.sources import Layered, layered
 
@@ -31,3 +32,11 @@ def with_files(**files: object) -> Layered:
 
 
 SMALL_EXTRACTS = with_files(udtraek={"min_kommuner": 1})
+
+
+def small_config_dir(root: Path) -> Path:
+    """A config directory for the CLI's --config that lets small extracts through."""
+    directory = root / "config-small-extracts"
+    directory.mkdir(exist_ok=True)
+    (directory / "udtraek.json").write_text('{"min_kommuner": 1}\n', encoding="utf-8")
+    return directory

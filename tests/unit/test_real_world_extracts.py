@@ -261,7 +261,7 @@ def test_talportal_blank_that_the_total_does_not_confirm_is_missing():
     assert "læses kun som 0" in problem(ev, "missing_value").message
 
 
-def test_talportal_without_any_law_is_an_error():
+def test_talportal_without_any_law_is_an_error():  # Lovgrundlag empty, no law in the label
     ev = run(TALPORTAL + "Odense;Socialpædagogisk støtte - § 85;;2024;3;1;1;0;5;60\n")
     assert errors(ev) == [("missing_value", 2)]
 
@@ -318,3 +318,15 @@ def test_a_column_with_too_many_distinct_values_is_rejected():
     ev = run(AGG + body)
     assert errors(ev) == [("too_many_values", None)]
     assert "«Paragraf»" in problem(ev, "too_many_values").message
+
+
+def test_talportal_without_a_lovgrundlag_column_and_no_law_in_the_label_is_an_error():
+    header = TALPORTAL.replace("Lovgrundlag;", "")
+    ev = run(
+        header
+        + "Odense;Socialpædagogisk støtte - § 85;2024;3;1;1;0;5;60\n"
+        + "Odense;Serviceloven - Socialpædagogisk støtte - § 85;2024;3;1;1;0;5;60\n"
+    )
+    assert errors(ev) == [("missing_value", 2)]
+    message = problem(ev, "missing_value").message
+    assert "nævner ingen lov" in message and "ingen kolonne «Lovgrundlag»" in message

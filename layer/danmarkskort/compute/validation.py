@@ -601,16 +601,13 @@ def _subject(check: _Checker, mapping: Mapping) -> None:
         updates["paragraf"] = parts.categorical(lambda r: r[1])
         table.headers["paragraf"] = subject_label
     from_label = parts.rows(object, lambda r: r[0])
-    if "lov" not in check.frame:
-        updates["lov"] = pd.Categorical(from_label)
-        table.headers["lov"] = subject_label
-    else:
-        lov_label = table.headers["lov"]
+    has_column = "lov" in check.frame
+    lov_label = table.headers.get("lov", "Lovgrundlag")
+    if has_column:
         written = check.per_value("lov", lambda v: v).rows(object)
-        slug_of = {v: (law.slug if (law := _law_for(mapping, v)) else "") for v in set(written)}
-        slug_of.update(
-            {v: (law.slug if (law := _law_for(mapping, v)) else "") for v in set(from_label)}
-        )
+        slug_of = {
+            v: (law.slug if (law := _law_for(mapping, v)) else "") for v in {*written, *from_label}
+        }
         label_slug = np.array([slug_of[v] for v in from_label], dtype=object)
         column_slug = np.array([slug_of[v] for v in written], dtype=object)
         clash = (label_slug != "") & (column_slug != "") & (label_slug != column_slug)
@@ -625,11 +622,25 @@ def _subject(check: _Checker, mapping: Mapping) -> None:
                 f"«{next(names)}». Ret den ene, så de angiver samme lov."
             ),
         )
-        fill = (written == "") & (from_label != "")
-        if fill.any():
-            merged = np.where(fill, from_label, written)
-            updates["lov"] = pd.Categorical(merged)
-            table.headers["lov"] = f"{lov_label} / {subject_label}"
+    else:
+        written = np.full(len(from_label), "", dtype=object)
+    blank_subject = check.per_value("sagsemne", lambda v: v == "").rows(bool)
+    no_law = (written == "") & (from_label == "") & ~blank_subject
+    where = f"«{lov_label}» er tom" if has_column else f"der er ingen kolonne «{lov_label}»"
+    check.rows_error(
+        "missing_value",
+        "sagsemne",
+        no_law,
+        lambda v: (
+            f"Sagsemnet «{v}» nævner ingen lov (fx «Serviceloven - … - § 85»), og {where}. "
+            "Uden loven kan sagerne ikke henføres til et område."
+        ),
+    )
+    check.skip |= no_law  # rejected above; its other cells would only repeat the problem
+    fill = (written == "") & (from_label != "")
+    if not has_column or fill.any():
+        updates["lov"] = pd.Categorical(np.where(fill, from_label, written))
+        table.headers["lov"] = f"{lov_label} / {subject_label}" if has_column else subject_label
     if updates:
         check.frame = table.frame = check.frame.assign(**updates)
 

@@ -11,6 +11,7 @@ from danmarkskort.adapters.s3 import Bucket
 from danmarkskort.config.sources import ConfigError
 from danmarkskort.domain.figures import FiguresError
 from danmarkskort.events import EventError
+from danmarkskort.xlsx_writer import XLSX_TYPE
 
 from tests.conftest import DATA_BUCKET, SITE_BUCKET, fixture_path, shared_path
 from tests.figures_support import make_doc
@@ -86,6 +87,8 @@ def test_publishes_versioned_site_then_entry_points_and_announces_it(aws):
         "2024/kort/boernehandicap.svg",
         "2024/kort/boernehandicap.html",
         "2024/data/omgoerelser-2024.csv",
+        "2024/data/omgoerelser-2024.xlsx",
+        "data/omgoerelser-2024.xlsx",
         "kommune/155-dragoer.html",
         f"{prefix}index.html",
         f"{prefix}manifest.json",
@@ -93,6 +96,8 @@ def test_publishes_versioned_site_then_entry_points_and_announces_it(aws):
         f"{prefix}static/site.js",
         f"{prefix}kommune/185-taarnby.html",
         f"{prefix}2024/data/omgoerelser-2024.json",
+        f"{prefix}2024/data/omgoerelser-2024.xlsx",
+        f"{prefix}data/omgoerelser-2024.xlsx",
     ):
         assert key in keys, key
     assert sum(k.startswith(f"{prefix}kommune/") for k in keys) == 98
@@ -103,6 +108,8 @@ def test_publishes_versioned_site_then_entry_points_and_announces_it(aws):
         (f"{prefix}static/site.js", "text/javascript; charset=utf-8"),
         (f"{prefix}2024/data/omgoerelser-2024.csv", "text/csv; charset=utf-8"),
         (f"{prefix}2024/data/omgoerelser-2024.json", "application/json; charset=utf-8"),
+        (f"{prefix}2024/data/omgoerelser-2024.xlsx", XLSX_TYPE),
+        ("data/omgoerelser-2024.xlsx", XLSX_TYPE),
     ):
         assert site_get(aws, key)["ContentType"] == ctype, key
     assert "immutable" in site_get(aws, f"{prefix}index.html")["CacheControl"]
@@ -232,10 +239,11 @@ def test_failure_midway_leaves_the_previous_site_and_a_retry_succeeds(aws, monke
     assert [e["detail-type"] for e in aws.bus_events()] == ["SitePublished"]
 
 
-def _root(aws) -> dict[str, str]:
-    """Every object of the site outside v/ (what readers see at the stable addresses)."""
+def _root(aws) -> dict[str, bytes]:
+    """Every object of the site outside v/ (what readers see at the stable addresses; the
+    open data's XLSX among them, so bytes)."""
     keys = [k for k in aws.keys(SITE_BUCKET) if not k.startswith("v/")]
-    return {k: site_text(aws, k) for k in keys}
+    return {k: site_get(aws, k)["Body"].read() for k in keys}
 
 
 def test_a_persistent_failure_during_the_entry_points_leaves_the_old_site_whole(aws, monkeypatch):
@@ -262,7 +270,8 @@ def test_a_persistent_failure_during_the_entry_points_leaves_the_old_site_whole(
     monkeypatch.setattr(Bucket, "put", real_put)
     result = handler(rates_computed(EXTRACT_B, (2023, 2024, 2025)), lambda_context())
     after = _root(aws)
-    assert "2025/index.html" in after and f"v/{result['version']}/" in after["index.html"]
+    assert "2025/index.html" in after
+    assert f"v/{result['version']}/".encode() in after["index.html"]
 
 
 def test_remarks_from_the_data_bucket_are_shown_as_text(aws):
@@ -369,3 +378,28 @@ def test_the_manifest_carries_the_links_notify_uses(aws):
     assert manifest["links"] == result["links"]
     assert manifest["figures_key"] == f"results/{EXTRACT_A}/figures.json"
     assert manifest["extract_id"] == EXTRACT_A
+    prefix = f"v/{result['version']}/"
+    for aar in (2023, 2024):  # the open data for people is published as the CSV is
+        for kind in ("csv", "xlsx"):
+            assert f"{prefix}{aar}/data/omgoerelser-{aar}.{kind}" in manifest["files"]
+            assert f"{prefix}data/omgoerelser-{aar}.{kind}" in manifest["files"]
+            assert f"data/omgoerelser-{aar}.{kind}" in manifest["entry_points"]
+
+
+def test_the_published_xlsx_reads_back_as_the_site_shows_the_figures(aws):
+    import io
+
+    import openpyxl
+
+    put_figures(aws, EXTRACT_A)
+    result = load_handler()(rates_computed(EXTRACT_A), lambda_context())
+    body = site_get(aws, f"v/{result['version']}/2024/data/omgoerelser-2024.xlsx")["Body"].read()
+    assert body == site_get(aws, "data/omgoerelser-2024.xlsx")["Body"].read()
+    ws = openpyxl.load_workbook(io.BytesIO(body)).worksheets[0]
+    header = [c.value for c in ws[1]]
+    rows = [dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=2, values_only=True)]
+    [aarhus] = [
+        r for r in rows if r["Kommunekode"] == "751" and r["Område"] == "Socialområdet generelt"
+    ]
+    page = site_text(aws, "kommune/751-aarhus.html")
+    assert f'<p class="stortal">{aarhus["Omgørelsesprocent"]}\u00a0%' in page

@@ -1,6 +1,7 @@
 """What the chain leaves for its readers holds together: every link and resource in the site
-resolves to a file of the site, the mails link to existing pages, and the open data of each
-year is the figures the chain computed."""
+resolves to a file of the site, the mails link to existing pages, the open data of each
+year (CSV, JSON, XLSX) is the figures the chain computed, and every mail's spreadsheet shows
+the figures as the site does."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ import csv
 import email
 import email.policy
 import html
+import io
 import json
 import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import openpyxl
 import pytest
+from danmarkskort.text import shown_percent
 from danmarkskort_tools.generator import write_extract
 from danmarkskort_tools.local import run_chain
 
@@ -92,6 +96,9 @@ def test_mail_links_point_to_pages_of_the_site(out) -> None:
             assert (site / urlsplit(link).path.lstrip("/")).is_file(), (path.name, link)
 
 
+SHOWN = ("omgoerelsesprocent_vist", "ci_lav_vist", "ci_hoej_vist", "aendring_pp_vist")
+
+
 def test_open_data_of_each_year_is_the_computed_figures(out) -> None:
     root, _ = out
     computed = list(csv.DictReader((root / "results" / "figures.csv").open(encoding="utf-8-sig")))
@@ -99,7 +106,15 @@ def test_open_data_of_each_year_is_the_computed_figures(out) -> None:
         mine = {(r["omraade"], r["kommunekode"]): r for r in computed if r["aar"] == year}
         data = root / "site" / year / "data"
         rows = list(csv.DictReader((data / f"omgoerelser-{year}.csv").open(encoding="utf-8-sig")))
-        assert {(r["omraade"], r["kommunekode"]): r for r in rows} == mine
+        # The contract's columns as computed, then the values as the pages show them.
+        assert list(rows[0]) == [*computed[0], *SHOWN]
+        assert {(r["omraade"], r["kommunekode"]): {k: r[k] for k in computed[0]} for r in rows} == (
+            mine
+        )
+        for r in rows:
+            rate = r["omgoerelsesprocent"]
+            shown = r["omgoerelsesprocent_vist"]
+            assert shown == ("" if rate == "" else str(shown_percent(float(rate))))
         doc = json.loads((data / f"omgoerelser-{year}.json").read_text(encoding="utf-8"))
         assert len(doc["figures"]) == len(mine) == 3 * 99
         for f in doc["figures"]:
@@ -108,3 +123,64 @@ def test_open_data_of_each_year_is_the_computed_figures(out) -> None:
             assert f["hjemvist"] == int(r["hjemvist"])
             if f["omgoerelsesprocent"] is not None:
                 assert f["omgoerelsesprocent"] == pytest.approx(float(r["omgoerelsesprocent"]))
+
+
+def _sheet(data: bytes, sheet: int | str = 0) -> list[dict[str, object]]:
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    ws = wb.worksheets[sheet] if isinstance(sheet, int) else wb[sheet]
+    rows = list(ws.iter_rows(values_only=True))
+    return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+
+
+def test_each_years_xlsx_holds_the_csv_figures_and_is_linked_from_its_page(out) -> None:
+    root, _ = out
+    site = root / "site"
+    for year in ("2023", "2024"):
+        data = site / year / "data"
+        body = (data / f"omgoerelser-{year}.xlsx").read_bytes()
+        assert (site / "data" / f"omgoerelser-{year}.xlsx").read_bytes() == body
+        rows = list(csv.DictReader((data / f"omgoerelser-{year}.csv").open(encoding="utf-8-sig")))
+        sheet = _sheet(body)
+        assert len(sheet) == len(rows) == 3 * 99
+        for r, x in zip(rows, sheet, strict=True):
+            assert (x["År"], x["Kommunekode"], x["Kommune"]) == (
+                int(year),
+                r["kommunekode"],
+                r["kommune"],
+            )
+            assert x["Realitetsbehandlede sager"] == int(r["realitetsbehandlede"])
+            for column, field in (
+                ("Omgørelsesprocent", "omgoerelsesprocent_vist"),
+                ("Ændring fra året før (procentpoint)", "aendring_pp_vist"),
+                ("Omgørelsesprocent, ikke afrundet", "omgoerelsesprocent"),
+            ):
+                expected = None if r[field] == "" else float(r[field])
+                assert x[column] == expected, (year, r["kommunekode"], column)
+        page = (site / year / "index.html").read_text(encoding="utf-8")
+        assert f"data/omgoerelser-{year}.xlsx" in page
+    versions = json.loads((site / "versions.json").read_text(encoding="utf-8"))
+    prefix = versions["versions"][0]["prefix"]
+    manifest = json.loads((site / prefix / "manifest.json").read_text(encoding="utf-8"))
+    assert f"{prefix}2024/data/omgoerelser-2024.xlsx" in manifest["files"]
+
+
+def test_each_mail_attachment_shows_the_sites_figures(out) -> None:
+    """The XLSX a council puts on its agenda says what the public map says."""
+    root, _ = out
+    site = _sheet((root / "site" / "2024" / "data" / "omgoerelser-2024.xlsx").read_bytes())
+    shown = (
+        "Omgørelsesprocent",
+        "95 %-usikkerhedsinterval, nedre",
+        "95 %-usikkerhedsinterval, øvre",
+    )
+    shown += ("Ændring fra året før (procentpoint)",)
+    published = {(r["Område"], r["Kommunekode"]): [r[c] for c in shown] for r in site}
+    compared = 0
+    for path in sorted((root / "outbox").glob("*.eml")):
+        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        [xlsx] = [a for a in msg.iter_attachments() if a.get_filename().endswith(".xlsx")]
+        for r in _sheet(xlsx.get_content(), "Områder"):
+            if r["År"] == 2024:
+                assert [r[c] for c in shown] == published[(r["Område"], r["Kommunekode"])], path
+                compared += 1
+    assert compared == 98 * 3

@@ -7,7 +7,10 @@ import datetime as dt
 import numpy as np
 import pytest
 from danmarkskort.compute.evaluate import evaluate
-from danmarkskort.compute.rates import wilson_interval
+from danmarkskort.compute.rates import provision_label, wilson_interval
+from danmarkskort.domain.provisions import parse_paragraph
+
+from tests.config_support import SMALL_EXTRACTS
 
 HEADER = (
     "Instans;Lov;Paragraf;Aar;Stadfæstelse;Ændring/Ophævelse;Hjemvisning;Afvisning/Henvisning\n"
@@ -16,7 +19,8 @@ RECEIVED = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
 
 
 def figures(body: str, **kw):
-    ev = evaluate((HEADER + body).encode(), "t.csv", received=RECEIVED, **kw)
+    """Figures of a small hand-written extract (a partial delivery on purpose)."""
+    ev = evaluate((HEADER + body).encode(), "t.csv", received=RECEIVED, config=SMALL_EXTRACTS, **kw)
     assert ev.accepted, ev.report_text()
     return ev.figures
 
@@ -66,7 +70,7 @@ def test_national_splits_of_the_primer(
     ]
     nat = one(figures("".join(rows)), "000", area)
     n = nat.realitetsbehandlede
-    assert nat.kommune == "Hele landet"
+    assert nat.kommune == "De 3 kommuner i udtrækket"  # three municipalities are no country
     assert (nat.stadfaestet, nat.aendret_ophaevet, nat.hjemvist) == (stadfaestet, aendret, hjemvist)
     assert round(nat.omgoerelsesprocent, 1) == rate
     assert round(100 * nat.hjemvist / n, 1) + round(
@@ -87,7 +91,7 @@ def test_case_counts_for_the_deciding_municipality_not_the_residence():
         "1;Tårnby;Dragør;Serviceloven;§ 41;Hjemvisning;2024-03-01\n"
         "2;Tårnby;Dragør;Serviceloven;§ 83;Stadfæstelse;2024-03-02\n"
     )
-    ev = evaluate(body.encode(), "c.csv", received=RECEIVED)
+    ev = evaluate(body.encode(), "c.csv", received=RECEIVED, config=SMALL_EXTRACTS)
     doc = ev.figures
     assert one(doc, "185").realitetsbehandlede == 2
     assert one(doc, "155").realitetsbehandlede == 0
@@ -149,3 +153,78 @@ def test_wilson_interval_known_values():
     assert (low[2], high[2]) == (pytest.approx(12.83, abs=0.01), pytest.approx(26.19, abs=0.01))
     low, high = wilson_interval(np.array([0]), np.array([0]))
     assert np.isnan(low[0]) and np.isnan(high[0])
+
+
+def test_provisions_group_by_law_and_section_not_by_the_label_as_written():
+    """København's 'BL § 86', '§ 86' and '§86' are one provision with one rate; so are
+    'SEL § 41', 'Servicelovens § 41' and '§41'. The same section of another law, another
+    municipality or another year stays apart."""
+    doc = figures(
+        "København;Barnets lov;BL § 86;2024;3;1;0;0\n"
+        "København;Barnets lov;§ 86;2024;2;0;1;1\n"
+        "København;Barnets lov;§86;2024;1;0;0;0\n"
+        "København;Serviceloven;SEL § 41;2024;4;0;0;0\n"
+        "København;Serviceloven;Servicelovens § 41;2024;0;2;0;0\n"
+        "København;Serviceloven;§41;2024;0;0;1;2\n"
+        "København;Serviceloven;§ 86;2024;1;0;0;0\n"
+        "København;Serviceloven;SEL § 41;2023;5;0;0;0\n"
+        "Aarhus;Barnets lov;BL § 86;2024;7;0;0;0\n"
+    )
+    rows = {(p.kommunekode, p.lov, p.paragraf, p.aar): p for p in doc.provisions}
+    assert set(rows) == {
+        ("101", "Barnets lov", "§ 86", 2024),
+        ("101", "Serviceloven", "§ 41", 2024),
+        ("101", "Serviceloven", "§ 86", 2024),
+        ("101", "Serviceloven", "§ 41", 2023),
+        ("751", "Barnets lov", "§ 86", 2024),
+    }
+    bl86 = rows[("101", "Barnets lov", "§ 86", 2024)]
+    assert (bl86.stadfaestet, bl86.aendret_ophaevet, bl86.hjemvist, bl86.afvist) == (6, 1, 1, 1)
+    assert bl86.omraader == ("socialomraadet", "boernehandicap")
+    sel41 = rows[("101", "Serviceloven", "§ 41", 2024)]
+    assert (sel41.stadfaestet, sel41.aendret_ophaevet, sel41.hjemvist, sel41.afvist) == (4, 2, 1, 2)
+    # The area figures were right before and stay so: the provisions add up to them.
+    area = one(doc, "101", "boernehandicap", 2024)
+    assert area.realitetsbehandlede == 8 + 7  # BL § 86 and SEL § 41
+
+
+def test_provisions_written_in_other_orders_and_forms_are_one_row():
+    doc = figures(
+        "Odense;Serviceloven;§§ 68, 76;2024;1;0;0;0\n"
+        "Odense;Serviceloven;§§ 76 og 68;2024;1;0;0;0\n"
+        "Odense;Serviceloven;§ 32a;2024;1;0;0;0\n"
+        "Odense;Serviceloven;SEL § 32 a;2024;1;0;0;0\n"
+        "Odense;Serviceloven;Særlig  ordning;2024;1;0;0;0\n"
+        "Odense;Serviceloven;Særlig ordning;2024;1;0;0;0\n"
+    )
+    counts = {p.paragraf: p.stadfaestet for p in doc.provisions if p.kommunekode == "461"}
+    assert counts == {"§§ 68 og 76": 2, "§ 32 a": 2, "Særlig ordning": 2}
+
+
+@pytest.mark.parametrize(
+    ("written", "label"),
+    [
+        ("§86", "§ 86"),
+        ("BL § 86", "§ 86"),
+        ("Servicelovens § 41", "§ 41"),
+        ("§ 32a", "§ 32 a"),
+        ("SEL § 032 A", "§ 32 a"),
+        ("§§ 68, 76", "§§ 68 og 76"),
+        ("§§ 42-43", "§§ 42-43"),
+        ("§§ 86, 82-84", "§§ 82-84 og 86"),
+        ("§§ 32 a, 32", "§§ 32 og 32 a"),
+        ("§ 44, jf. § 83", "§ 44"),
+        ("§ 85 stk. 2", "§ 85"),
+        ("§§ 1-10, 11-20, 21-25", "§§ 1-21 og 22-25"),
+        ("  Ingen   paragraf ", "Ingen paragraf"),
+    ],
+)
+def test_provision_label_is_canonical_and_names_the_same_sections(written, label):
+    assert provision_label(written) == label
+    assert parse_paragraph(label) == tuple(sorted(parse_paragraph(written), key=_order))
+    assert provision_label(label) == label
+
+
+def _order(section: str) -> tuple[int, str]:
+    letter = section.lstrip("0123456789")
+    return int(section[: len(section) - len(letter)]), letter

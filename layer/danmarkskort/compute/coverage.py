@@ -59,7 +59,7 @@ def check_coverage(figures: list[Figure], minimum: int, report: Report) -> None:
             report.warning(
                 "partial_year",
                 f"I {aar} har kun {n} af de {ALL} kommuner realitetsbehandlede sager. Året er "
-                f"godkendt, fordi udtraek.json tillader ned til {minimum} kommuner. Landstallet "
+                f"godkendt, fordi udtraek.json tillader ned til {_kommuner(minimum)}. Landstallet "
                 f"for {aar} hedder «{national_label(n_in)}», ikke «Hele landet», og kun "
                 "kommunerne i udtrækket får mail om året.",
             )
@@ -68,10 +68,10 @@ def check_coverage(figures: list[Figure], minimum: int, report: Report) -> None:
 def _partial_message(aar: int, codes: frozenset[str], minimum: int) -> str:
     n = len(codes)
     reg = registry()
+    who = f"har {'ingen' if n == 0 else f'kun {n}'} af de {ALL} kommuner"
     text = (
-        f"I {aar} har kun {n} af de {ALL} kommuner realitetsbehandlede sager; der kræves "
-        f"mindst {minimum} (udtraek.json, min_kommuner). Det ligner en delleverance, ikke "
-        "hele landet."
+        f"I {aar} {who} realitetsbehandlede sager; der kræves mindst {_kommuner(minimum)} "
+        "(udtraek.json, min_kommuner). Det ligner en delleverance, ikke hele landet."
     )
     missing = [m for m in reg.municipalities if m.code not in codes]
     if 0 < n <= NAMED_COVERED:
@@ -84,6 +84,10 @@ def _partial_message(aar: int, codes: frozenset[str], minimum: int) -> str:
         "så sæt min_kommuner i udtraek.json ned; landstallet vises da som tal for "
         "kommunerne i udtrækket, ikke for hele landet."
     )
+
+
+def _kommuner(n: int) -> str:
+    return "1 kommune" if n == 1 else f"{n} kommuner"
 
 
 def _names(names: list[str]) -> str:

@@ -9,7 +9,9 @@ import datetime as dt
 import hashlib
 import logging
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
+from danmarkskort.compute.coverage import check_coverage, label_partial_years, min_kommuner
 from danmarkskort.compute.extract import read_extract
 from danmarkskort.compute.rates import compute_figures, provision_records
 from danmarkskort.compute.report import Report
@@ -18,9 +20,26 @@ from danmarkskort.compute.validation import validate
 from danmarkskort.config.sources import ConfigSource, layered
 from danmarkskort.domain.areas import Mapping, load_mapping
 from danmarkskort.domain.figures import FiguresDoc, figures_to_csv, new_doc
+from danmarkskort.text import long_date
 
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+# 'received' and the plausibility of dates are Danish dates: an upload at 00:30 on
+# 1 January (23:30 UTC on 31 December) may carry decisions of that day.
+DANISH_TIME = ZoneInfo("Europe/Copenhagen")
 logger = logging.getLogger(__name__)
+
+
+def danish_time(moment: dt.datetime) -> dt.datetime:
+    """The moment in Danish time (CET/CEST); a naive moment is taken to be UTC, as S3's are."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(DANISH_TIME)
+
+
+def received_text(moment: dt.datetime) -> str:
+    """'1. januar 2026 kl. 00.30 (dansk tid)': when the extract was received, as the report says."""
+    local = danish_time(moment)
+    return f"{long_date(local)} kl. {local:%H.%M} (dansk tid)"
 
 
 def extract_id(data: bytes) -> str:
@@ -75,27 +94,38 @@ def evaluate(
     max_bytes: int = DEFAULT_MAX_BYTES,
     received: dt.datetime | None = None,
 ) -> Evaluation:
-    """Read, validate and compute; an extract with any error yields a report and no figures."""
-    received = received or dt.datetime.now(dt.UTC)
+    """Read, validate and compute; an extract with any error, or a year covering fewer
+    municipalities than udtraek.json asks, yields a report and no figures.
+
+    ``received`` is the upload's moment (UTC, as S3 gives it); figures and reports keep it
+    in UTC, the checks and the report's text use its Danish date and time."""
+    received = danish_time(received or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     received_iso = received.isoformat(timespec="seconds")
     ident = extract_id(data)
     if len(data) > max_bytes:
-        return Evaluation(
-            ident, filename, received_iso, too_large_report(len(data), max_bytes), None
-        )
-    mapping = mapping or load_mapping(config or layered())
+        report = too_large_report(len(data), max_bytes)
+        report.facts["received"] = received_text(received)
+        return Evaluation(ident, filename, received_iso, report, None)
+    source = config or layered()
+    mapping = mapping or load_mapping(source)
+    minimum = min_kommuner(source)
     report = Report()
+    report.facts["received"] = received_text(received)
     try:
         table = read_extract(data, filename, report)
         validated = None
         if table is not None:
             report.facts.update(table.facts)
             report.facts["shape"] = SHAPE_NAMES[table.shape]
-            validated = validate(table, mapping, report, received.date())
+            validated = validate(table, mapping, report, danish_time(received).date())
         if validated is None or not report.accepted:
             return Evaluation(ident, filename, received_iso, report, None)
         counts = validated.counts
         figures = compute_figures(counts, mapping, lav_n_threshold)
+        check_coverage(figures, minimum, report)
+        if not report.accepted:
+            return Evaluation(ident, filename, received_iso, report, None)
+        figures = label_partial_years(figures)
     except Exception as exc:  # a file we did not foresee must still get an answer, not a crash
         logger.exception("extract %s (%s) could not be evaluated", ident, filename)
         report.error(

@@ -15,6 +15,7 @@ from danmarkskort.compute.validation import OUTCOMES, PROVISION_KEYS
 from danmarkskort.domain.areas import Mapping
 from danmarkskort.domain.figures import Figure, Provision
 from danmarkskort.domain.municipalities import NATIONAL_CODE, NATIONAL_NAME, registry
+from danmarkskort.domain.provisions import parse_paragraph
 
 Z95 = 1.959963984540054
 
@@ -115,11 +116,60 @@ def _num(value: float) -> float | None:
     return None if value is None or math.isnan(value) else float(value)
 
 
+def provision_label(label: str) -> str:
+    """One way to write a provision: '§86', 'BL § 86' and 'Barnets lov § 86' are all '§ 86';
+    '§ 32a' is '§ 32 a'; '§§ 68, 76' is '§§ 68 og 76'; '§§ 82-84, 86' is '§§ 82-84 og 86'.
+    Sections are put in order ('§§ 76, 68' is '§§ 68 og 76'). A label that names no section
+    keeps its text (whitespace made single)."""
+    sections = sorted(parse_paragraph(label), key=_section_order)
+    if not sections:
+        return " ".join(str(label).split())
+    parts: list[str] = []
+    run: list[int] = []
+
+    def close() -> None:
+        if run:
+            parts.append(str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}")
+            run.clear()
+
+    for section in sections:
+        # parse_paragraph reads a range only up to 20 apart: longer runs are split.
+        if section.isdigit() and run and int(section) == run[-1] + 1 and len(run) <= 20:
+            run.append(int(section))
+            continue
+        close()
+        if section.isdigit():
+            run.append(int(section))
+        else:  # '32a': a lettered section stands alone, as the law writes it
+            number, letter = _section_order(section)
+            parts.append(f"{number} {letter}")
+    close()
+    sign = "§" if len(sections) == 1 else "§§"
+    body = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " og " + parts[-1]
+    return f"{sign} {body}"
+
+
+def _section_order(section: str) -> tuple[int, str]:
+    letter = section.lstrip("0123456789")
+    return int(section[: len(section) - len(letter)]), letter
+
+
 def provision_records(counts: pd.DataFrame, mapping: Mapping) -> list[Provision]:
-    """Counts per legal provision, the detail a municipality needs to explain its rate."""
+    """Counts per legal provision, the detail a municipality needs to explain its rate.
+
+    Grouped by the provision (law and parsed sections), not by the label as written: one
+    municipality's 'BL § 86', '§ 86' and '§86' are one row with one rate, as in the areas."""
     law_names = {law.slug: law.navn for law in mapping.laws}
+    flat = counts.astype({"lov": str, "paragraf": str, "kommunekode": str})
+    labels = {label: provision_label(label) for label in flat["paragraf"].unique()}
+    grouped = (
+        flat.assign(paragraf=flat["paragraf"].map(labels))
+        .groupby(PROVISION_KEYS, sort=True)[list(OUTCOMES)]
+        .sum()
+        .reset_index()
+    )
     out = []
-    for row in counts.sort_values(PROVISION_KEYS).itertuples(index=False):
+    for row in grouped.itertuples(index=False):
         lov = str(row.lov)
         out.append(
             Provision(

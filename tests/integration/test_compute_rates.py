@@ -26,7 +26,9 @@ def lambda_context():
     return handler_context("compute_rates")
 
 
-def object_created(key: str, size: int = 100, *, encode: bool = False) -> dict:
+def object_created(
+    key: str, size: int = 100, *, encode: bool = False, time: str = "2025-03-02T10:15:00Z"
+) -> dict:
     """An S3 'Object Created' event as EventBridge delivers it."""
     return {
         "version": "0",
@@ -34,7 +36,7 @@ def object_created(key: str, size: int = 100, *, encode: bool = False) -> dict:
         "detail-type": "Object Created",
         "source": "aws.s3",
         "account": "123456789012",
-        "time": "2025-03-02T10:15:00Z",
+        "time": time,
         "region": "eu-north-1",
         "resources": [f"arn:aws:s3:::{DATA_BUCKET}"],
         "detail": {
@@ -67,8 +69,23 @@ def upload(aws, key: str, body: bytes) -> None:
     aws.s3.put_object(Bucket=DATA_BUCKET, Key=key, Body=body)
 
 
+SMALL = json.dumps({"min_kommuner": 1}).encode()
+
+
+@pytest.fixture
+def small_extracts(aws):
+    """The operators' config/udtraek.json lets an extract of a few municipalities through
+    (the bundled one rejects it as a partial delivery)."""
+    aws.s3.put_object(Bucket=DATA_BUCKET, Key="config/udtraek.json", Body=SMALL)
+    return aws
+
+
+def json_object(aws, key: str) -> dict:
+    return json.loads(aws.s3.get_object(Bucket=DATA_BUCKET, Key=key)["Body"].read())
+
+
 @pytest.mark.parametrize("encode", [False, True], ids=["raw-key", "url-encoded-key"])
-def test_publishes_figures_for_a_danish_file_name(aws, encode):
+def test_publishes_figures_for_a_danish_file_name(small_extracts, aws, encode):
     key = "incoming/Udtræk 2024 – Dragør & Tårnby+ny.csv"
     upload(aws, key, CASES.encode("cp1252"))
     result = load_handler()(object_created(key, encode=encode), lambda_context())
@@ -96,7 +113,7 @@ def test_publishes_figures_for_a_danish_file_name(aws, encode):
     validation = json.loads(
         aws.s3.get_object(Bucket=DATA_BUCKET, Key=f"results/{ident}/validation.json")["Body"].read()
     )
-    assert [w["code"] for w in validation["warnings"]] == ["excluded_instance"]
+    assert [w["code"] for w in validation["warnings"]] == ["excluded_instance", "partial_year"]
 
     emitted = aws.bus_events()
     assert [e["detail-type"] for e in emitted] == ["RatesComputed"]
@@ -105,7 +122,7 @@ def test_publishes_figures_for_a_danish_file_name(aws, encode):
     assert emitted[0]["detail"]["years"] == [2024]
 
 
-def test_duplicate_delivery_and_reupload_do_nothing_twice(aws):
+def test_duplicate_delivery_and_reupload_do_nothing_twice(small_extracts, aws):
     upload(aws, "incoming/a.csv", CASES.encode())
     handler = load_handler()
     event = object_created("incoming/a.csv")
@@ -227,7 +244,7 @@ def test_an_event_that_is_not_an_object_is_refused(aws):
         load_handler()(["incoming/a.csv"], lambda_context())
 
 
-def test_handed_out_example_extracts_compute(aws):
+def test_handed_out_example_extracts_compute(small_extracts, aws):
     for name in ("example_cases.csv", "example_aggregated.csv"):
         body = Path(shared_path("testdata", name)).read_bytes()
         upload(aws, f"incoming/{name}", body)
@@ -235,7 +252,9 @@ def test_handed_out_example_extracts_compute(aws):
         assert result["status"] == "published", name
 
 
-def test_a_bug_fails_the_invocation_and_is_not_remembered_as_a_rejection(aws, monkeypatch):
+def test_a_bug_fails_the_invocation_and_is_not_remembered_as_a_rejection(
+    small_extracts, aws, monkeypatch
+):
     """A program error must reach the failure queue and alarm, and be retried after a fix."""
     import danmarkskort.compute.evaluate as compute
 
@@ -257,7 +276,9 @@ def test_a_bug_fails_the_invocation_and_is_not_remembered_as_a_rejection(aws, mo
     assert result["status"] == "published"
 
 
-def test_a_rejection_the_config_caused_is_judged_again_under_the_corrected_config(aws):
+def test_a_rejection_the_config_caused_is_judged_again_under_the_corrected_config(
+    small_extracts, aws
+):
     """An override of areas.json whose mappings all run 2008-2010 leaves no 2024 row in any
     area, so the extract is rejected; once the override is fixed, a re-upload of the very
     same file is accepted. An accepted extract is not published twice because the
@@ -288,7 +309,7 @@ def test_a_rejection_the_config_caused_is_judged_again_under_the_corrected_confi
     assert third["status"] == "unchanged" and aws.bus_events() == []
 
 
-def test_an_extract_of_only_older_years_says_so_in_the_report(aws):
+def test_an_extract_of_only_older_years_says_so_in_the_report(small_extracts, aws):
     """2025 is published; an extract of 2024 alone is accepted for 2024 and the report says
     the front page keeps showing 2025."""
     pointer = {"seq": 3, "key": "record/states/000003.json", "years": [2023, 2024, 2025]}
@@ -304,3 +325,58 @@ def test_an_extract_of_only_older_years_says_so_in_the_report(aws):
     [warning] = [w for w in report["warnings"] if w["code"] == "older_than_published"]
     assert "ældre end det nyeste offentliggjorte år (2025)" in warning["message"]
     assert "forsiden viser fortsat 2025" in warning["message"]
+
+
+def test_a_partial_delivery_is_rejected_under_the_bundled_config(aws):
+    """Two municipalities are no country: without an override the extract is rejected,
+    naming the year and how many of the 98 it covers, and nothing is published."""
+    upload(aws, "incoming/a.csv", CASES.encode())
+    result = load_handler()(object_created("incoming/a.csv"), lambda_context())
+    assert result["status"] == "rejected"
+    report = json_object(aws, result["keys"]["report_json"])
+    [error] = report["errors"]
+    assert error["code"] == "partial_extract"
+    assert error["message"].startswith("I 2024 har kun 2 af de 98 kommuner")
+    assert "Dragør og Tårnby" in error["message"]
+    assert report["facts"]["coverage"] == "2024: 2 af 98"
+    assert aws.keys(DATA_BUCKET, "results/") == []
+    assert [e["detail-type"] for e in aws.bus_events()] == ["ExtractRejected"]
+
+
+def test_udtraek_json_is_part_of_the_judgement_a_lowered_minimum_publishes_the_same_file(aws):
+    """A rejection as partial is judged again once operators lower min_kommuner on purpose;
+    the national figure then names the two municipalities, not the country."""
+    upload(aws, "incoming/a.csv", CASES.encode())
+    handler = load_handler()
+    assert handler(object_created("incoming/a.csv"), lambda_context())["status"] == "rejected"
+    aws.bus_events()
+    aws.s3.put_object(Bucket=DATA_BUCKET, Key="config/udtraek.json", Body=SMALL)
+    upload(aws, "incoming/a igen.csv", CASES.encode())
+    again = handler(object_created("incoming/a igen.csv"), lambda_context())
+    assert again["status"] == "published"
+    doc = json_object(aws, again["keys"]["figures_json"])
+    national = {f["kommune"] for f in doc["figures"] if f["kommunekode"] == "000"}
+    assert national == {"De 2 kommuner i udtrækket"}
+    assert doc["coverage"] == {"2024": 2}
+
+
+def test_an_upload_at_half_past_midnight_on_new_years_day_accepts_that_days_decisions(
+    small_extracts, aws
+):
+    """S3's event time is UTC: 23:30 on 31 December is 00:30 on 1 January in Denmark."""
+    body = CASES.replace("2024-01-17", "2026-01-01")
+    upload(aws, "incoming/nytaar.csv", body.encode())
+    event = object_created("incoming/nytaar.csv", time="2025-12-31T23:30:00Z")
+    result = load_handler()(event, lambda_context())
+    assert result["status"] == "published", result
+    assert result["received"] == "2025-12-31T23:30:00+00:00"
+    assert 2026 in result["years"]
+    report = json_object(aws, result["keys"]["validation"])
+    assert report["received"] == "2025-12-31T23:30:00+00:00"
+    assert report["facts"]["received"] == "1. januar 2026 kl. 00.30 (dansk tid)"
+    assert report["facts"]["archive"] == f"extracts/{result['extract_id']}/nytaar.csv"
+    head = aws.s3.head_object(Bucket=DATA_BUCKET, Key=report["facts"]["archive"])
+    assert head["Metadata"] == {
+        "source-key": "incoming/nytaar.csv",
+        "received": "2025-12-31T23:30:00+00:00",
+    }

@@ -14,7 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from danmarkskort.compute.evaluate import Evaluation, evaluate, extract_id, too_large_report
+from danmarkskort.compute.evaluate import (
+    Evaluation,
+    evaluate,
+    extract_id,
+    received_text,
+    too_large_report,
+)
 from danmarkskort.config.sources import BucketSource, ConfigSource, layered
 from danmarkskort.events import ExtractRejected, ObjectCreatedEvent, RatesComputed
 from danmarkskort.ports import BlobStore, EventPublisher, Once, always
@@ -50,7 +56,7 @@ def upload_from_event(event: ObjectCreatedEvent) -> Upload:
 
 
 # The configuration files compute reads: a change in them may change the verdict.
-COMPUTE_CONFIG = ("areas.json",)
+COMPUTE_CONFIG = ("areas.json", "udtraek.json")
 
 
 def config_version(config: ConfigSource) -> str:
@@ -78,17 +84,101 @@ def _note_older_years(ev: Evaluation, published: tuple[int, ...]) -> None:
         )
 
 
-def archive(bucket: BlobStore, key: str, ident: str, data: bytes | None, received: str) -> str:
-    """Keep the original before anything else happens; a repeat upload keeps the first copy."""
+# S3's limits: a key is at most 1,024 bytes of UTF-8; the user metadata of an object at
+# most 2 KB, counted as the UTF-8 bytes of every key and value (counted here with the
+# 'x-amz-meta-' prefix of each key, so the limit is kept however S3 counts).
+MAX_KEY_BYTES = 1024
+MAX_METADATA_BYTES = 2048
+META_PREFIX = "x-amz-meta-"
+CUT = "…"  # marks where a name was shortened
+MAX_EXTENSION_BYTES = 16  # '.csv', '.xlsx'; a longer "extension" is part of the name
+
+
+@dataclass(frozen=True)
+class Archived:
+    """Where the original is kept, and whether its name had to be shortened to fit S3."""
+
+    key: str
+    shortened: bool
+
+
+def fit_name(name: str, max_bytes: int) -> str:
+    """The name in at most max_bytes of UTF-8: cut at a character boundary before its
+    extension, the cut marked with '…'; a name that fits is kept as it is."""
+    if len(name.encode()) <= max_bytes:
+        return name
+    stem, ext = posixpath.splitext(name)
+    if len(ext.encode()) > MAX_EXTENSION_BYTES:
+        stem, ext = name, ""
+    room = max_bytes - len(ext.encode()) - len(CUT.encode())
+    return stem.encode()[: max(room, 0)].decode("utf-8", "ignore") + CUT + ext
+
+
+def archive_key(ident: str, key: str) -> str:
+    """extracts/<id>/<name>, the name shortened so the key fits in S3's 1,024 bytes."""
+    prefix = ARCHIVE.format(id=ident, name="")
+    return prefix + fit_name(posixpath.basename(key), MAX_KEY_BYTES - len(prefix.encode()))
+
+
+def metadata_size(meta: dict[str, str]) -> int:
+    return sum(len((META_PREFIX + k).encode()) + len(v.encode()) for k, v in meta.items())
+
+
+def archive_metadata(key: str, received: str, ident: str) -> dict[str, str]:
+    """source-key (the upload's key in ASCII, '\\xe6' for 'æ') and received. A source-key
+    that would take the metadata over 2 KB is cut at a character (never inside an escape
+    such as '\\U0001f600') and ends in '...'; source-key-shortened then says where the
+    full key is."""
+    escaped = key.encode("ascii", "backslashreplace").decode()
+    meta = {"source-key": escaped, "received": received}
+    if metadata_size(meta) <= MAX_METADATA_BYTES:
+        return meta
+    meta = {
+        "source-key": "",
+        "received": received,
+        "source-key-shortened": f"full key in results/{ident}/validation.json "
+        f"or rejected/{ident}/report.json (facts.source_key)",
+    }
+    room = MAX_METADATA_BYTES - metadata_size(meta) - len("...")
+    kept, used = [], 0
+    for char in key:
+        piece = char.encode("ascii", "backslashreplace").decode()
+        if used + len(piece) > room:
+            break
+        kept.append(piece)
+        used += len(piece)
+    meta["source-key"] = "".join(kept) + "..."
+    return meta
+
+
+def archive(bucket: BlobStore, key: str, ident: str, data: bytes | None, received: str) -> Archived:
+    """Keep the original before anything else happens; a repeat upload keeps the first copy.
+    Key and metadata always fit S3's limits; the full name then stands in the report."""
+    target = archive_key(ident, key)
+    meta = archive_metadata(key, received, ident)
+    shortened = target != ARCHIVE.format(id=ident, name=posixpath.basename(key)) or (
+        "source-key-shortened" in meta
+    )
     existing = bucket.keys(f"extracts/{ident}/")
     if existing:
-        return existing[0]
-    target = ARCHIVE.format(id=ident, name=posixpath.basename(key))
-    meta = {"source-key": key.encode("ascii", "backslashreplace").decode(), "received": received}
+        return Archived(existing[0], shortened)
     # The original bytes in whatever encoding they came: never labelled as UTF-8 text.
     if data is None:
-        return bucket.copy_in(key, target, meta, content_type=ARCHIVE_TYPE)
-    return bucket.put(target, data, content_type=ARCHIVE_TYPE, metadata=meta)
+        return Archived(bucket.copy_in(key, target, meta, content_type=ARCHIVE_TYPE), shortened)
+    return Archived(bucket.put(target, data, content_type=ARCHIVE_TYPE, metadata=meta), shortened)
+
+
+def _note_archive(ev: Evaluation, job: dict[str, Any]) -> None:
+    """The report's facts say where the original is kept, and, when S3's limits shortened
+    its name, the full upload key (the name in full is also the report's extract_file)."""
+    ev.report.facts["archive"] = job["archive"]
+    if job.get("shortened"):
+        ev.report.facts["source_key"] = job["key"]
+        ev.report.facts["archive_note"] = (
+            "Filnavnet er for langt til S3's grænser (nøgler højst 1.024 bytes, metadata højst "
+            "2 KB) og er forkortet i arkivet og dets metadata; det fulde navn står i denne "
+            "rapport."
+        )
 
 
 @dataclass
@@ -112,7 +202,8 @@ class ComputeJob:
             # rejecting it would archive an empty "extract" and raise a false alarm.
             return {"status": "ignored", "key": upload.key, "keys": {}}
         key = self.bucket.resolve_key(upload.key)
-        received = upload.time.isoformat(timespec="seconds")
+        # S3's event time, in UTC; evaluate judges dates by its Danish date.
+        received = upload.time.astimezone(dt.UTC).isoformat(timespec="seconds")
         size = self.bucket.size(key)
         data = None if size > self.max_bytes else self.bucket.get(key)
         ident = self.bucket.sha256(key) if data is None else extract_id(data)
@@ -124,7 +215,8 @@ class ComputeJob:
             # that the configuration caused is judged again under the corrected one.
             "config": config_version(self.config),
             "key": key,
-            "archive": archived,
+            "archive": archived.key,
+            "shortened": archived.shortened,
             "received": received,
         }
         return self.once(self._process)(job=job, data=data, size=size)
@@ -143,6 +235,7 @@ class ComputeJob:
         received = dt.datetime.fromisoformat(job["received"])
         if data is None:
             report = too_large_report(size, self.max_bytes)
+            report.facts["received"] = received_text(received)
             evaluation = Evaluation(job["extract_id"], name, job["received"], report, None)
         else:
             evaluation = evaluate(
@@ -153,6 +246,7 @@ class ComputeJob:
                 max_bytes=self.max_bytes,
                 received=received,
             )
+        _note_archive(evaluation, job)
         if evaluation.accepted and evaluation.figures is not None:
             _note_older_years(evaluation, published_years(self.bucket))
         if evaluation.report.has("internal_error"):

@@ -4,20 +4,25 @@ year against the record, and a damaged stored record refused."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 
 import pytest
+from danmarkskort.compute.evaluate import evaluate
 from danmarkskort.domain.figures import Figure, FiguresDoc
+from danmarkskort.domain.municipalities import NATIONAL_NAME, registry
 from danmarkskort.domain.record import (
     Record,
     RecordError,
     changed_municipalities,
     load_record,
     merge,
+    plan_mailing,
     published_doc,
     record_to_json,
 )
 
+from tests.config_support import with_files
 from tests.figures_support import corrected, make_doc
 
 A, B, C = "a1" * 32, "b2" * 32, "c3" * 32
@@ -135,3 +140,76 @@ def test_the_stored_form_round_trips_and_damage_is_refused():
     ):
         with pytest.raises(RecordError, match=r"record/states/2\.json"):
             load_record(damaged, "record/states/2.json")
+
+
+# --- a deliberate partial extract (udtraek.json min_kommuner lowered) -----------------------
+
+CODES = [m.code for m in registry().municipalities]
+TWELVE = CODES[:12]
+AGG = "Instans;Lov;Paragraf;Aar;Stadfæstelse;Ændring/Ophævelse;Hjemvisning;Afvisning/Henvisning\n"
+
+
+def partial(codes, aar, extract_id, received, extra_hjemvist=0) -> FiguresDoc:
+    """What compute publishes for an extract of only these municipalities, let through by
+    an udtraek.json with min_kommuner 5."""
+    body = AGG + "".join(
+        f"{c};Serviceloven;§ 41;{aar};3;1;{1 + (extra_hjemvist if c == codes[0] else 0)};1\n"
+        for c in codes
+    )
+    ev = evaluate(
+        body.encode(),
+        "delvis.csv",
+        received=dt.datetime.fromisoformat(received),
+        config=with_files(udtraek={"min_kommuner": 5}),
+    )
+    assert ev.accepted and ev.figures is not None, ev.report_text()
+    return replace(ev.figures, extract_id=extract_id)
+
+
+def test_a_partial_year_keeps_its_label_through_the_record_and_its_stored_form():
+    first = merge(Record(), doc((2023,), A, "2024-05-01T10:00:00+00:00"), "t1").record
+    m = merge(first, partial(TWELVE, 2024, B, "2025-05-01T10:00:00+00:00"), "t2")
+    assert m.years("first") == (2024,)
+    nat24 = fig(m.record, 2024, "socialomraadet", "000")
+    assert nat24.kommune == "De 12 kommuner i udtrækket"
+    assert nat24.aendring_pp is None  # twelve municipalities are not the country of 2023
+    assert fig(m.record, 2023, "socialomraadet", "000").kommune == NATIONAL_NAME
+    own = fig(m.record, 2024, "socialomraadet", TWELVE[0])
+    last_year = fig(m.record, 2023, "socialomraadet", TWELVE[0])
+    assert own.aendring_pp == pytest.approx(own.omgoerelsesprocent - last_year.omgoerelsesprocent)
+    stored = load_record(record_to_json(m.record), "record/states/2.json")
+    assert stored == m.record
+    assert fig(stored, 2024, "boernehandicap", "000").kommune == "De 12 kommuner i udtrækket"
+    coverage = published_doc(stored, partial(TWELVE, 2024, B, "2025-05-01T10:00:00+00:00"))
+    assert coverage.coverage[2024] == 12 and coverage.coverage[2023] >= 90
+
+
+def test_a_partial_year_is_mailed_only_to_the_municipalities_in_the_extract():
+    first = merge(Record(), doc((2023,), A, "2024-05-01T10:00:00+00:00"), "t1").record
+    m = merge(first, partial(TWELVE, 2024, B, "2025-05-01T10:00:00+00:00"), "t2")
+    plan = plan_mailing(m)
+    assert plan["kind"] == "publication" and plan["aar"] == 2024
+    assert plan["kommuner"] == sorted(TWELVE)
+
+
+def test_a_whole_country_year_is_mailed_to_everyone():
+    m = merge(Record(), doc((2024,), A, "2025-05-01T10:00:00+00:00"), "t1")
+    plan = plan_mailing(m)
+    assert plan["kind"] == "publication" and "kommuner" not in plan
+
+
+def test_a_correction_of_a_partial_year_never_mails_a_municipality_outside_it_a_zero():
+    """The later partial extract lacks one of the twelve: its figures read as zero, but
+    that is not known, so it is not told its figures went to 'no cases'."""
+    first = merge(Record(), partial(TWELVE, 2024, B, "2025-05-01T10:00:00+00:00"), "t1").record
+    later = partial(TWELVE[:11], 2024, C, "2025-08-01T10:00:00+00:00", extra_hjemvist=2)
+    m = merge(first, later, "t2")
+    [outcome] = m.outcomes
+    assert outcome.kind == "corrected"
+    assert {c.kommunekode for c in outcome.corrections if not c.old.is_national} == {
+        TWELVE[0],
+        TWELVE[11],
+    }
+    plan = plan_mailing(m)
+    assert plan["kind"] == "correction" and set(plan["corrections"]) == {TWELVE[0]}
+    assert fig(m.record, 2024, "socialomraadet", "000").kommune == "De 11 kommuner i udtrækket"

@@ -25,8 +25,12 @@ from danmarkskort.domain.figures import (
     FiguresDoc,
     FiguresError,
     Provision,
+    comparable,
+    covered,
     figure_from_dict,
+    is_whole_country,
     provision_from_dict,
+    with_cases,
 )
 from danmarkskort.text import cases, pct
 
@@ -221,14 +225,20 @@ def _corrections(aar: int, old: list[Figure], new: list[Figure]) -> tuple[Correc
 
 
 def _with_changes(figures: list[Figure]) -> list[Figure]:
-    """aendring_pp against the previous year of the record (unrounded, like compute)."""
-    rate = {(f.aar, f.omraade, f.kommunekode): f.omgoerelsesprocent for f in figures}
+    """aendring_pp against the previous year of the record (unrounded, like compute); none
+    between national figures of different scope (a partial year and the whole country)."""
+    by_key = {(f.aar, f.omraade, f.kommunekode): f for f in figures}
     out = []
     for f in figures:
-        prev = rate.get((f.aar - 1, f.omraade, f.kommunekode))
+        before = by_key.get((f.aar - 1, f.omraade, f.kommunekode))
         change = None
-        if f.omgoerelsesprocent is not None and prev is not None:
-            change = f.omgoerelsesprocent - prev
+        if (
+            before is not None
+            and f.omgoerelsesprocent is not None
+            and before.omgoerelsesprocent is not None
+            and comparable(f, before)
+        ):
+            change = f.omgoerelsesprocent - before.omgoerelsesprocent
         out.append(f if change == f.aendring_pp else replace(f, aendring_pp=change))
     out.sort(key=lambda f: (f.aar, f.omraade, not f.is_national, f.kommunekode))
     return out
@@ -307,14 +317,31 @@ def changed_municipalities(outcomes: Iterable[YearOutcome]) -> set[str]:
     return {c.kommunekode for o in outcomes for c in o.corrections if not c.old.is_national}
 
 
+def outside_partial_years(figures: Iterable[Figure]) -> dict[int, frozenset[str]]:
+    """Per year that is not the whole country (a deliberate partial extract), the
+    municipalities of the 98 it has no case of: their zeros are not known to be zeros."""
+    figures = tuple(figures)
+    in_extract = with_cases(figures)
+    everyone = frozenset(f.kommunekode for f in figures if not f.is_national)
+    return {
+        aar: everyone - in_extract[aar]
+        for aar, codes in covered(figures).items()
+        if not is_whole_country(len(codes))
+    }
+
+
 def plan_mailing(m: Merge) -> dict[str, Any]:
     """Who must hear about this merge (render/manifest.Mailing): a first publication of the
     record's newest year goes to every municipality; otherwise corrections go to exactly
-    the municipalities whose published figures changed; anything else mails no one."""
+    the municipalities whose published figures changed; anything else mails no one.
+
+    In a year from a partial extract, a municipality without a case in it is not mailed
+    (neither 'no cases' nor a correction to zero): ``kommuner`` then lists who is."""
+    outside = outside_partial_years(m.record.figures)
     corrections: dict[str, list[dict[str, Any]]] = {}
     for outcome in m.outcomes:
         for c in outcome.corrections:
-            if c.old.is_national:
+            if c.old.is_national or c.kommunekode in outside.get(c.aar, ()):
                 continue
             corrections.setdefault(c.kommunekode, []).append(
                 {"aar": c.aar, "omraade": c.omraade, "old": asdict(c.old), "new": asdict(c.new)}
@@ -322,7 +349,11 @@ def plan_mailing(m: Merge) -> dict[str, Any]:
     newest = max(m.record.years, default=None)
     if newest is not None and newest in m.years("first"):
         # Corrections of earlier years ride along in the new year's mail.
-        return {"kind": "publication", "aar": newest, "corrections": corrections}
+        plan: dict[str, Any] = {"kind": "publication", "aar": newest, "corrections": corrections}
+        if newest in outside:
+            everyone = {f.kommunekode for f in m.record.figures if not f.is_national}
+            plan["kommuner"] = sorted(everyone - outside[newest])
+        return plan
     if not corrections:
         return {"kind": "none"}
     return {"kind": "correction", "aar": max(m.years("corrected")), "corrections": corrections}

@@ -1,5 +1,12 @@
-"""Reading a CSV extract into a Table: pandas' C reader on the fast path, the stdlib's csv
-module record by record where the layout needs exact lines (broken quoting, long rows).
+"""Reading a CSV extract into a Table.
+
+Three paths, fastest first: a body without quotes, whose lines are its records, is cut into
+fields by numpy and each column's distinct values are decoded once (a national extract of a
+million rows in a fraction of a second); other bodies go to pandas' C reader; where the
+layout needs exact lines (broken quoting, long rows), the stdlib's csv module reads record
+by record. Before any of them, the bounds: no physical line over MAX_LINE_BYTES, no header
+or row over MAX_COLUMNS fields, the header found within HEADER_SEARCH_BYTES; each a rejection
+that names the limit, the line and what was found, in seconds and bounded memory.
 """
 
 from __future__ import annotations
@@ -13,8 +20,8 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from danmarkskort.compute.decode import ENCODING_NAMES, decode
-from danmarkskort.compute.report import Report
+from danmarkskort.compute.decode import BOM, ENCODING_NAMES, decode_head, detect
+from danmarkskort.compute.report import Report, shown
 from danmarkskort.compute.table import (
     HEADER_SEARCH_ROWS,
     Table,
@@ -32,6 +39,19 @@ SEPARATORS = (";", "\t", ",")
 MAX_HEADER_CHARS = 100_000
 SEP_NAMES = {";": "semikolon", ",": "komma", "\t": "tabulator"}
 _FIELDS_SEEN = re.compile(r"Expected \d+ fields in line \d+, saw (\d+)")
+# Bounds (issue 10). A real extract's line is a few hundred bytes and its header a few dozen
+# columns; beyond these a file is broken or hostile, and reading on would cost minutes and
+# gigabytes (a CSV with one 100 MB cell took 117 s and 1.96 GB). The cell-length and
+# distinct-value bounds, shared with XLSX, are table.MAX_CELL_CHARS and table.MAX_DISTINCT.
+MAX_LINE_BYTES = 4 * 1024 * 1024  # one physical line (between two line breaks)
+MAX_COLUMNS = 1_000  # fields of the header or of any row, empty trailing ones included
+HEADER_SEARCH_BYTES = 8 * 1024 * 1024  # the header and the title rows above it lie within
+_BLOCK = 4 << 20  # bytes scanned at a time: temporaries stay in the cache, memory bounded
+_BLANK_LINES = re.compile(rb"(?:[ \t;,\r]*\n)+")
+
+
+def _n(number: int) -> str:
+    return f"{number:,}".replace(",", ".")
 
 
 def _split_line(line: str, sep: str) -> list[str]:
@@ -57,87 +77,100 @@ def _header_cells(line: str) -> tuple[str, list[str]]:
     return best[1], best[2]
 
 
-def _first_lines(text: str, n: int) -> Iterator[tuple[int, int, int, str]]:
+def _first_lines(
+    data: bytes, start: int, encoding: str, n: int
+) -> Iterator[tuple[int, int, int, str]]:
     """(first line, last line, offset after it, text) of the first rows holding any text.
 
     A row continues over line breaks inside quotes (a header cell written on two lines).
+    Only the first HEADER_SEARCH_BYTES are searched, runs of blank lines are skipped at
+    once, and only the start of a huge row is decoded: the search costs milliseconds
+    whatever the file holds.
     """
-    pos, number, found = 0, 0, 0
-    while pos < len(text) and found < n:
-        first = number + 1
-        parts: list[str] = []
-        while pos < len(text):
-            end = text.find("\n", pos)
-            end = len(text) if end < 0 else end
-            number += 1
-            parts.append(text[pos:end].rstrip("\r"))
-            pos = end + 1
-            if "\n".join(parts).count('"') % 2 == 0 or len(parts) > 10:
+    end_search = min(len(data), start + HEADER_SEARCH_BYTES)
+    pos, number, found = start, 0, 0
+    while pos < end_search and found < n:
+        if blank := _BLANK_LINES.match(data, pos, end_search):
+            number += data.count(b"\n", pos, blank.end())
+            pos = blank.end()
+            if pos >= end_search:
                 break
-        line = "\n".join(parts)
+        first = number + 1
+        parts_end = pos
+        quotes = 0
+        for _part in range(11):
+            nl = data.find(b"\n", parts_end, len(data))
+            line_end = len(data) if nl < 0 else nl
+            number += 1
+            quotes += data.count(b'"', parts_end, line_end)
+            parts_end = line_end + 1
+            if quotes % 2 == 0 or parts_end >= len(data):
+                break
+        stop = min(parts_end - 1, len(data), pos + 4 * MAX_HEADER_CHARS)
+        text = decode_head(data, pos, stop, encoding)
+        line = "\n".join(part.rstrip("\r") for part in text.split("\n"))
+        pos = min(parts_end, len(data))
         if line.strip().strip(";,\t").strip():
             found += 1
             yield first, number, pos, line
 
 
 def read_csv(data: bytes, report: Report) -> Table | None:
-    decoded = decode(data, report)
-    if decoded is None:
+    encoding = detect(data, report)
+    if encoding is None:
         return None
-    text, encoding = decoded
-    del decoded
-    if text.endswith("\x1a") or ("\r" in text and "\n" not in text) or "\r\r\n" in text:
+    if data.endswith(b"\x1a") or (b"\r" in data and b"\n" not in data) or b"\r\r\n" in data:
         # DOS's end-of-file mark, classic Mac line ends (CR only) or CR CR LF from a double
-        # conversion: rare, so a normalised copy is fine.
-        text = text.rstrip("\x1a").replace("\r\r\n", "\n").replace("\r\n", "\n")
-        text = text.replace("\r", "\n")
-        data = (b"\xef\xbb\xbf" if encoding == "utf-8-sig" else b"") + text.encode(
-            "utf-8" if encoding == "utf-8-sig" else encoding
-        )
-    boms = len(text) - len(text.lstrip("\ufeff"))  # a second BOM after utf-8-sig's own
-    text = text[boms:]
+        # conversion: rare, so a normalised copy is fine (these bytes are the same
+        # characters in UTF-8 and Windows-1252, never part of another character).
+        data = data.rstrip(b"\x1a").replace(b"\r\r\n", b"\n").replace(b"\r\n", b"\n")
+        data = data.replace(b"\r", b"\n")
+    plain = "utf-8" if encoding == "utf-8-sig" else encoding
+    start = len(BOM) if encoding == "utf-8-sig" else 0
+    while data.startswith(BOM, start):  # a second BOM after utf-8-sig's own
+        start += len(BOM)
     candidates = []
-    for number, last, end, line in _first_lines(text, HEADER_SEARCH_ROWS):
+    for number, last, end, line in _first_lines(data, start, plain, HEADER_SEARCH_ROWS):
         if number == 1 and re.fullmatch(r'"?sep=.?"?[;,\t]*', line.strip(), re.IGNORECASE):
             continue  # Excel's separator hint ('sep=;'): the header follows
         sep, cells = _header_cells(line)
         candidates.append((number, last, end, sep, cells))
     if not candidates:
-        report.error("empty", "Filen indeholder ingen data.")
+        if len(data) - start > HEADER_SEARCH_BYTES:
+            report.error(
+                "empty",
+                f"Filens første {_n(HEADER_SEARCH_BYTES // 1024 // 1024)} MB indeholder "
+                "ingen data (kun tomme linjer eller skilletegn); overskriften skal stå "
+                "øverst i filen.",
+            )
+        else:
+            report.error("empty", "Filen indeholder ingen data.")
         return None
     chosen = choose_header([(n, cells) for n, _, _, _, cells in candidates], report)
     if chosen is None:
         return None
-    header_row, header_end, end, sep, header = candidates[chosen]
+    header_row, header_end, prefix, sep, header = candidates[chosen]
+    if not _within_line_bounds(data, start, sep, plain, report):
+        return None
+    if len(header) > MAX_COLUMNS:
+        report.error(
+            "too_many_columns",
+            f"Overskriften har {_n(len(header))} kolonner; grænsen er {_n(MAX_COLUMNS)}. Et "
+            "udtræk har nogle få kolonner: slet de tomme kolonner til højre i regnearket, "
+            "før filen gemmes.",
+            row=header_row,
+            column=f"kolonne {MAX_COLUMNS + 1}",
+            value=shown(header[MAX_COLUMNS], 60),
+        )
+        return None
     matched = match_header(header, report, header_row)
     if matched is None:
         return None
     shape, positions = matched
-    plain = "utf-8" if encoding == "utf-8-sig" else encoding
-    prefix = (3 if encoding == "utf-8-sig" else 0) + 3 * boms + len(text[:end].encode(plain))
-    del text  # the decoded copy has served its purpose (checking the encoding, the header)
-    read = _pandas_body(data, prefix, plain, sep, header, positions)
-    found = None if read is None else _record_lines(data, prefix, len(read[0]), header_end)
-    if found is None and data.find(b'"', prefix) < 0:
-        # Without quotes every line is a record, and its fields can be counted directly:
-        # pandas, given too few names, may wrap the surplus fields into rows of their own.
-        widest = _widest_line(data, prefix, sep)
-        if widest > len(header):
-            read = _pandas_body(data, prefix, plain, sep, header, positions, widest)
-            found = None if read is None else _record_lines(data, prefix, len(read[0]), header_end)
-    if read is None or found is None:
-        # Broken quoting, or a layout pandas cannot take: read record by record to report
-        # each problem at its line (slower, but such files are rare and usually rejected).
-        body = data[prefix:].decode(plain)
-        built = _csv_module_body(body, sep, header, positions, header_end, report)
-        if built is None:
-            return None
-        frame, lines = built
-    else:
-        frame, extra = read
-        lines = pd.Series(found, index=frame.index)
-        if extra is not None:
-            frame, lines = _long_rows(frame, lines, extra, len(header), sep, report)
+    body = _body(data, prefix, plain, sep, header, positions, header_end, report)
+    if body is None:
+        return None
+    frame, lines = body
     names = list(frame.columns)
     table = Table(
         shape=shape,
@@ -152,6 +185,329 @@ def read_csv(data: bytes, report: Report) -> Table | None:
     )
     note_layout(table, header, positions, header_row)
     return drop_blank_rows(table)
+
+
+def _body(
+    data: bytes,
+    prefix: int,
+    plain: str,
+    sep: str,
+    header: list[str],
+    positions: dict[str, int],
+    header_end: int,
+    report: Report,
+) -> tuple[pd.DataFrame, pd.Series] | None:
+    """The rows below the header, by the fastest path that reads them exactly."""
+    quoted = data.find(b'"', prefix) >= 0
+    if not quoted:
+        fast = _fast_body(data, prefix, plain, sep, header, positions, header_end, report)
+        if not isinstance(fast, _FallBack):
+            return fast
+    read = _pandas_body(data, prefix, plain, sep, header, positions)
+    found = None if read is None else _record_lines(data, prefix, len(read[0]), header_end)
+    if found is None and not quoted:
+        # Without quotes every line is a record, and its fields can be counted directly:
+        # pandas, given too few names, may wrap the surplus fields into rows of their own.
+        widest = _widest_line(data, prefix, sep)
+        if widest > len(header):
+            read = _pandas_body(data, prefix, plain, sep, header, positions, widest)
+            found = None if read is None else _record_lines(data, prefix, len(read[0]), header_end)
+    if read is None or found is None:
+        # Broken quoting, or a layout pandas cannot take: read record by record to report
+        # each problem at its line (slower, but such files are rare and usually rejected).
+        return _csv_module_body(data, prefix, plain, sep, header, positions, header_end, report)
+    frame, extra = read
+    lines = pd.Series(found, index=frame.index)
+    if extra is not None:
+        frame, lines = _long_rows(frame, lines, extra, len(header), sep, report)
+    return frame, lines
+
+
+def _within_line_bounds(data: bytes, start: int, sep: str, encoding: str, report: Report) -> bool:
+    """False (reported) when a physical line is longer than MAX_LINE_BYTES.
+
+    Scanned a block at a time, so even a 200 MB file that is one line costs a fraction of a
+    second and no copy."""
+    line_start, lines_before = start, 0
+    too_long: tuple[int, int] | None = None  # (line number, offset of the line)
+    for a in range(start, len(data), _BLOCK):
+        b = min(a + _BLOCK, len(data))
+        breaks = np.flatnonzero(np.frombuffer(data, np.uint8, b - a, a) == 0x0A) + a
+        if len(breaks):
+            starts = np.concatenate([[line_start], breaks[:-1] + 1])
+            over = np.flatnonzero(breaks - starts > MAX_LINE_BYTES)
+            if len(over):
+                too_long = (lines_before + int(over[0]) + 1, int(starts[over[0]]))
+                break
+            lines_before += len(breaks)
+            line_start = int(breaks[-1]) + 1
+        if b - line_start > MAX_LINE_BYTES:
+            too_long = (lines_before + 1, line_start)
+            break
+    if too_long is None:
+        return True
+    line, at = too_long
+    end = data.find(b"\n", at)
+    length = (len(data) if end < 0 else end) - at
+    column = data.count(sep.encode(), at, at + MAX_LINE_BYTES) + 1
+    cell = data.rfind(sep.encode(), at, at + MAX_LINE_BYTES) + 1 or at
+    value = decode_head(data, cell, min(cell + 240, len(data)), encoding)
+    report.error(
+        "line_too_long",
+        f"Linjen er {_n(length)} byte lang; grænsen er {_n(MAX_LINE_BYTES)} byte pr. linje "
+        "(en række i et udtræk fylder nogle hundrede). Mangler filen linjeskift, eller er "
+        "den ikke et udtræk?",
+        row=line,
+        column=f"kolonne {column}",
+        value=shown(value, 60),
+    )
+    return False
+
+
+class _FallBack:
+    """The fast path does not apply (short or long rows): pandas reads the body."""
+
+
+_FALL_BACK = _FallBack()
+_WORD_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [2**64 - 1], dtype=np.uint64)
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_MAX_WORDS = 16  # cells up to 128 bytes are compared as 64-bit words, longer ones as bytes
+# Bytes that str.strip() removes and that never belong to a longer character: a field of
+# only these (and separators) is blank.
+_BLANK_BYTES = np.zeros(256, dtype=bool)
+_BLANK_BYTES[list(b" \t\x0b\x0c\r\x1c\x1d\x1e\x1f")] = True
+
+
+def _fast_body(
+    data: bytes,
+    start: int,
+    encoding: str,
+    sep: str,
+    header: list[str],
+    positions: dict[str, int],
+    header_end: int,
+    report: Report,
+) -> tuple[pd.DataFrame, pd.Series] | _FallBack | None:
+    """A body without quotes, every line a record: cut by numpy a block at a time.
+
+    Each column's cells are compared as 64-bit words, factorized per block and decoded once
+    per distinct value; the case numbers, all different, become text in one decode per
+    block. Blank lines are dropped (they are no rows). Returns _FALL_BACK when a line has
+    fewer fields than the header or text beyond it (pandas and _long_rows report those).
+    """
+    width = len(header)
+    sep_byte = ord(sep)
+    names = sorted(positions, key=positions.__getitem__)
+    memo: dict[str, dict[bytes, int]] = {n: {} for n in names if n != "sagsnummer"}
+    codes: dict[str, list[np.ndarray]] = {n: [] for n in names}
+    texts: list[str] = []
+    lines: list[np.ndarray] = []
+    first_line = header_end + 1
+    for a, b in _record_blocks(data, start):
+        arr = np.frombuffer(data, np.uint8, b - a, a)
+        cut = _cut(arr, sep_byte, width, b == len(data))
+        if cut is None:
+            return _FALL_BACK  # a carriage return alone ends a line for pandas
+        starts, ends, fields, n_lines = cut
+        if isinstance(fields, tuple):
+            seps, first, count = fields
+            if (widest := int(count.max(initial=0)) + 1) > MAX_COLUMNS:
+                at = int(np.argmax(count + 1 > MAX_COLUMNS))
+                report.error(
+                    "too_many_columns",
+                    f"Rækken har {_n(widest)} felter; grænsen er {_n(MAX_COLUMNS)} "
+                    f"(overskriften har {_n(width)}). Står der data langt til højre for "
+                    "tabellen?",
+                    row=first_line + at,
+                    column=f"kolonne {MAX_COLUMNS + 1}",
+                    value=shown(
+                        bytes(arr[starts[at] : starts[at] + 60]).decode(encoding, "replace")
+                    ),
+                )
+                return None
+            rows = _irregular_rows(arr, sep_byte, width, starts, ends, seps, first, count)
+            if rows is None:
+                return _FALL_BACK
+            keep, bounds = rows
+        else:
+            keep, bounds = np.arange(n_lines), fields
+        lines.append(keep + first_line)
+        first_line += n_lines
+        if not len(keep):
+            continue
+        pad = np.zeros(b - a + 8 * _MAX_WORDS + 16, dtype=np.uint8)
+        pad[: b - a] = arr
+        for name in names:
+            j = positions[name]
+            s = starts[keep] if j == 0 else bounds[:, j - 1] + 1
+            e = bounds[:, j]
+            if name == "sagsnummer":
+                texts.extend(_cell_texts(pad, s, e, encoding))
+            else:
+                codes[name].append(_block_codes(data, a, pad, s, e, memo[name]))
+    frame = pd.DataFrame(
+        {
+            name: (
+                np.array(texts, dtype=object)
+                if name == "sagsnummer"
+                else _categorical(codes[name], memo[name], encoding)
+            )
+            for name in names
+        },
+        columns=names,
+    )
+    found = np.concatenate(lines) if lines else np.zeros(0, dtype=np.int64)
+    return frame, pd.Series(found.astype(np.int64), index=frame.index)
+
+
+def _cut(
+    arr: np.ndarray, sep_byte: int, width: int, last: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | tuple[np.ndarray, ...], int] | None:
+    """A block's lines: (starts, ends without CR LF, field bounds, number of lines).
+
+    The field bounds are an (lines, width) array of each field's end when every line has
+    exactly the header's fields (one pass finds all separators and line breaks); otherwise
+    (separators, index of each line's first, count per line) for _irregular_rows. None when
+    a carriage return stands alone (pandas would end a line there)."""
+    delimiters = np.flatnonzero((arr == 0x0A) | (arr == sep_byte))
+    is_break = arr[delimiters] == 0x0A
+    if last and len(arr) and arr[-1] != 0x0A:  # the last line has no line break
+        delimiters = np.append(delimiters, len(arr))
+        is_break = np.append(is_break, True)
+    ends = delimiters[is_break]
+    n_lines = len(ends)
+    starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
+    crlf = (arr[np.maximum(ends - 1, 0)] == 0x0D) & (ends > starts)
+    if np.count_nonzero(arr == 0x0D) != np.count_nonzero(crlf):
+        return None
+    if len(delimiters) == n_lines * width and is_break[width - 1 :: width].all():
+        grid = delimiters.reshape(n_lines, width)
+        grid[:, -1] -= crlf
+        return starts, grid[:, -1], grid, n_lines
+    ends = ends - crlf
+    seps = delimiters[~is_break]
+    first = np.searchsorted(seps, starts)
+    count = np.searchsorted(seps, ends) - first
+    return starts, ends, (seps, first, count), n_lines
+
+
+def _irregular_rows(
+    arr: np.ndarray,
+    sep_byte: int,
+    width: int,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    seps: np.ndarray,
+    first: np.ndarray,
+    count: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(lines kept, their field ends) of a block whose lines differ in length: blank lines
+    are dropped, Excel's trailing separators ignored. None when a line has text beyond the
+    header or fewer fields than it (pandas and _long_rows report those)."""
+    row = count == width - 1
+    blank_before = np.concatenate([[0], np.cumsum(_BLANK_BYTES[arr] | (arr == sep_byte))])
+    odd = np.flatnonzero(~row)
+    long = odd[count[odd] > width - 1]
+    tail = seps[first[long] + width - 1]
+    if (blank_before[ends[long]] - blank_before[tail] != ends[long] - tail).any():
+        return None  # text beyond the header's last column
+    short = odd[count[odd] < width - 1]
+    size = ends[short] - starts[short]
+    if (blank_before[ends[short]] - blank_before[starts[short]] != size).any():
+        return None  # a row with fewer fields than the header
+    row[long] = True  # Excel's trailing separators; short blank lines are no rows
+    keep = np.flatnonzero(row)
+    at = np.minimum(first[keep][:, None] + np.arange(width), max(len(seps) - 1, 0))
+    bounds = seps[at] if len(seps) else np.zeros((len(keep), width), dtype=np.int64)
+    exact = count[keep] == width - 1
+    bounds[exact, -1] = ends[keep][exact]
+    return keep, bounds
+
+
+def _record_blocks(data: bytes, start: int) -> Iterator[tuple[int, int]]:
+    """(start, end) of blocks of about _BLOCK bytes, each ending after a line break."""
+    pos = start
+    while pos < len(data):
+        stop = min(pos + _BLOCK, len(data))
+        if stop < len(data):
+            cut = data.rfind(b"\n", pos, stop)
+            if cut < 0:  # one line longer than the block (at most MAX_LINE_BYTES)
+                cut = data.find(b"\n", stop)
+            stop = len(data) if cut < 0 else cut + 1
+        yield pos, stop
+        pos = stop
+
+
+def _words(pad: np.ndarray, s: np.ndarray, lengths: np.ndarray, count: int) -> np.ndarray:
+    """The cells as (cells, count) little-endian 64-bit words, zero beyond each cell's end.
+
+    One gather of `count` * 8 bytes per cell (a void dtype over the block, one byte apart),
+    then a mask per word: element-wise gathers of words are several times slower."""
+    span = np.dtype((np.void, 8 * count))
+    view = np.ndarray((len(pad) - 8 * count + 1,), dtype=span, buffer=pad, strides=(1,))
+    words = view[s].view("<u8").reshape(len(s), count)
+    room = np.minimum(np.maximum(lengths[:, None] - 8 * np.arange(count), 0), 8)
+    words &= _WORD_MASKS[room]
+    return words
+
+
+def _block_codes(
+    data: bytes, a: int, pad: np.ndarray, s: np.ndarray, e: np.ndarray, memo: dict[bytes, int]
+) -> np.ndarray:
+    """Codes of one block's cells into `memo` (each distinct cell's bytes -> its number)."""
+    lengths = e - s
+    count = max(1, -(-int(lengths.max()) // 8))
+    if count > _MAX_WORDS:  # long cells: compared as bytes (rare, and bounded per cell)
+        return _codes_as_bytes(data, a, s, e, memo)
+    words = _words(pad, s, lengths, count)
+    key = words[:, 0].copy()
+    for w in range(1, count):
+        key *= _MIX
+        key ^= words[:, w]
+    local, _ = pd.factorize(key)
+    firsts = np.empty(local.max(initial=-1) + 1, dtype=np.int64)
+    firsts[local[::-1]] = np.arange(len(local) - 1, -1, -1)
+    if count > 1 and (words[firsts][local] != words).any():
+        return _codes_as_bytes(data, a, s, e, memo)  # two cells with one key: as bytes
+    lut = np.array(
+        [memo.setdefault(data[a + int(s[f]) : a + int(e[f])], len(memo)) for f in firsts],
+        dtype=np.int32,
+    )
+    return lut[local]
+
+
+def _codes_as_bytes(
+    data: bytes, a: int, s: np.ndarray, e: np.ndarray, memo: dict[bytes, int]
+) -> np.ndarray:
+    ids = [memo.setdefault(data[a + i : a + j], len(memo)) for i, j in zip(s, e, strict=True)]
+    return np.array(ids, dtype=np.int32)
+
+
+def _cell_texts(pad: np.ndarray, s: np.ndarray, e: np.ndarray, encoding: str) -> list[str]:
+    """Each cell as text (the case numbers: all different, so no memo): the cells are laid
+    side by side with a line break after each, decoded once and split."""
+    lengths = e - s
+    wide = int(lengths.max(initial=0)) + 1
+    if wide > 8 * _MAX_WORDS:  # long cells: one at a time (rare, and bounded per cell)
+        return [bytes(pad[i:j]).decode(encoding) for i, j in zip(s, e, strict=True)]
+    span = np.dtype((np.void, wide))
+    view = np.ndarray((len(pad) - wide + 1,), dtype=span, buffer=pad, strides=(1,))
+    matrix = view[s].view(np.uint8).reshape(len(s), wide)
+    matrix *= np.arange(wide) < lengths[:, None]
+    matrix[np.arange(len(s)), lengths] = 0x0A
+    return matrix.tobytes().replace(b"\x00", b"").decode(encoding).split("\n")[:-1]
+
+
+def _categorical(blocks: list[np.ndarray], memo: dict[bytes, int], encoding: str) -> pd.Categorical:
+    """The column as pandas' reader gives it: categories sorted, every value as written."""
+    labels = [raw.decode(encoding) for raw in memo]
+    order = sorted(range(len(labels)), key=labels.__getitem__)
+    rank = np.empty(len(order), dtype=np.int32)
+    rank[order] = np.arange(len(order), dtype=np.int32)
+    ids = np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.int32)
+    return pd.Categorical.from_codes(
+        rank[ids] if len(ids) else ids, categories=pd.Index([labels[i] for i in order])
+    )
 
 
 def _physical_lines(data: bytes, start: int) -> int:
@@ -330,7 +686,9 @@ def _long_rows(
 
 
 def _csv_module_body(
-    text: str,
+    data: bytes,
+    prefix: int,
+    encoding: str,
     sep: str,
     header: list[str],
     positions: dict[str, int],
@@ -345,7 +703,9 @@ def _csv_module_body(
     # One string object per distinct value: a million rows share a few hundred values.
     memos: list[dict[str, str] | None] = [None if n == "sagsnummer" else {} for n in names]
     lines: list[int] = []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
+    # Decoded as it is read: the body as one string could take four times the file.
+    stream = io.TextIOWrapper(_at(data, prefix), encoding=encoding, newline="")
+    reader = csv.reader(stream, delimiter=sep, strict=True)
     consumed = 0
     long_rows = 0
     room = report.room("fejl", "too_many_fields")

@@ -4,7 +4,7 @@ config/areas.json (the ministry's lists are not fixed in law, so they are data, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 from danmarkskort.config.loader import load, parse
@@ -47,6 +47,10 @@ class _Rule:
         return self.bestemmelser is None or any(s in self.bestemmelser for s in sections)
 
 
+_MEMO_ENTRIES = 100_000  # bounds the memo of a hostile extract's distinct labels
+_MEMO_CHARS = 200
+
+
 @dataclass(frozen=True, slots=True)
 class Mapping:
     """What a (law, provision, year) counts towards; the outcome for unknowns is a warning."""
@@ -54,6 +58,11 @@ class Mapping:
     areas: tuple[Area, ...]
     laws: tuple[Law, ...]
     rules: tuple[_Rule, ...]
+    # areas_for per (law, provision, year): asked once per provision and year by validation
+    # and by the rate computation. The mapping is immutable, so the answers never change.
+    _memo: dict[tuple[str, str, int], tuple[str, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     @property
     def slugs(self) -> tuple[str, ...]:
@@ -74,8 +83,16 @@ class Mapping:
 
     def areas_for(self, lov: str, paragraf: object, aar: int) -> tuple[str, ...]:
         """Area slugs the provision counts in, in the file's order; () when none applies."""
+        cached = isinstance(paragraf, str) and len(paragraf) <= _MEMO_CHARS
+        if cached and (hit := self._memo.get((lov, str(paragraf), aar))) is not None:
+            return hit
         sections = parse_paragraph(paragraf)
-        return tuple(dict.fromkeys(r.omraade for r in self.rules if r.applies(lov, aar, sections)))
+        found = tuple(dict.fromkeys(r.omraade for r in self.rules if r.applies(lov, aar, sections)))
+        if cached:
+            if len(self._memo) >= _MEMO_ENTRIES:
+                self._memo.clear()
+            self._memo[(lov, str(paragraf), aar)] = found
+        return found
 
 
 def parse_mapping(data: bytes) -> Mapping:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _JF = re.compile(r"\bjf\.?|\bjfr\.?|\bsml\.?", re.IGNORECASE)
 _STK = re.compile(r"\b(stk|nr|litra|pkt)\b.*$", re.IGNORECASE)
@@ -19,7 +20,22 @@ def parse_paragraph(label: object) -> tuple[str, ...]:
     reference points to another rule and is not the provision decided on. Returns () when
     the label names no section number.
     """
-    text = unicodedata.normalize("NFKC", str(label or "")).lower().strip()
+    text = str(label or "")
+    # An extract has a few hundred distinct labels over a million rows, and the rate
+    # computation asks again per (provision, year): short labels are parsed once.
+    return _parse_cached(text) if len(text) <= _CACHED_CHARS else _parse(text)
+
+
+_CACHED_CHARS = 200
+
+
+@lru_cache(maxsize=8192)
+def _parse_cached(text: str) -> tuple[str, ...]:
+    return _parse(text)
+
+
+def _parse(label: str) -> tuple[str, ...]:
+    text = unicodedata.normalize("NFKC", label).lower().strip()
     text = _JF.split(text, maxsplit=1)[0]
     text = re.sub(r"^[^§\d]*", "", text)  # 'SEL ', 'Servicelovens ' before the §
     text = text.replace("§", " ").replace("paragraf", " ")

@@ -163,3 +163,40 @@ def test_without_javascript_the_svg_title_is_the_tooltip(chromium, served, site)
         assert title.startswith("Frederiksberg\n")
     finally:
         context.close()
+
+
+def test_the_tooltip_and_the_table_show_the_same_figures(browser) -> None:
+    """One number everywhere: what the tooltip says of a municipality is its table row."""
+    browser.goto("index.html")
+    page = browser.page
+    section = page.locator("section.omraade").first
+    section.locator("details.tabel summary").click()
+    compared = 0
+    for code in ("751", "101", "147", "825"):
+        section.locator(f'svg.kort a.kommune[data-kode="{code}"] path').hover()
+        tip = page.locator("#tip").inner_text()
+        row = section.locator(f'table tr:has(a[href*="kommune/{code}-"])')
+        cells = row.locator("td").all_inner_texts()
+        rate, change = re.match(r"\d+|–", cells[0]), re.match(r"[+−±]?\d+|–", cells[6])
+        assert rate and change, cells
+        if rate.group() == "–":
+            assert "ingen realitetsbehandlede sager" in tip
+            continue
+        assert re.search(r"\n(\d+)\xa0% omgjort", tip).group(1) == rate.group(), (code, tip)
+        said = re.search(r"Ændring fra \d+: ([+−]?\d+)\xa0procentpoint", tip)
+        assert (said.group(1) if said else "–") == change.group().lstrip("±"), (code, tip)
+        compared += 1
+    assert compared >= 3
+    assert browser.console_errors == [] and browser.foreign == []
+
+
+def test_the_open_data_spreadsheet_is_one_click_from_the_map(browser) -> None:
+    browser.goto("2024/index.html")
+    page = browser.page
+    link = page.get_by_role("link", name="Data som regneark (XLSX)").first
+    href = link.get_attribute("href")
+    assert href and href.endswith("2024/data/omgoerelser-2024.xlsx")
+    response = page.request.get(browser.served.url + "2024/" + href)
+    assert response.ok and response.body()[:2] == b"PK"  # a zip: the workbook itself
+    assert page.locator('footer a[href$="omgoerelser-2023.xlsx"]').count() == 1
+    assert browser.console_errors == [] and browser.foreign == []

@@ -176,8 +176,7 @@ def _note_archive(ev: Evaluation, job: dict[str, Any]) -> None:
         ev.report.facts["source_key"] = job["key"]
         ev.report.facts["archive_note"] = (
             "Filnavnet er for langt til S3's grænser (nøgler højst 1.024 bytes, metadata højst "
-            "2 KB) og er forkortet i arkivet og dets metadata; det fulde navn står i denne "
-            "rapport."
+            "2 KB) og er forkortet i arkivet; det fulde navn står i denne rapport."
         )
 
 

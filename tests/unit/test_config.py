@@ -21,8 +21,8 @@ from danmarkskort.config.models import (
     json_schema,
 )
 from danmarkskort.config.sources import ConfigError, layered
-from danmarkskort.domain.figures import WHOLE_COUNTRY
 from danmarkskort.domain.areas import load_mapping
+from danmarkskort.domain.figures import WHOLE_COUNTRY
 from danmarkskort.domain.remarks import load_remark_book
 from danmarkskort.mail.recipients import load_recipients
 from danmarkskort.mail.texts import load_mail_texts

@@ -491,3 +491,10 @@ def test_the_corrections_page_names_a_corrected_national_figure_by_its_name() ->
     )
     page = text(render(doc, changelog=(entry,)), "rettelser.html")
     assert f'<th scope="row">{PARTIAL}</th>' in page and "Hele landet" not in page
+
+
+def test_the_reading_guide_states_the_rule() -> None:
+    guide = text(render(), "laesevejledning.html")
+    assert "til hele procent, og et halvt rundes op (18,5 % bliver 19 %)" in guide
+    assert "Ændringen fra året før er forskellen mellem de to viste procenter" in guide
+    assert "»De 12 kommuner i udtrækket«" in guide

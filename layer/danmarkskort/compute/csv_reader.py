@@ -45,9 +45,10 @@ _FIELDS_SEEN = re.compile(r"Expected \d+ fields in line \d+, saw (\d+)")
 # distinct-value bounds, shared with XLSX, are table.MAX_CELL_CHARS and table.MAX_DISTINCT.
 MAX_LINE_BYTES = 4 * 1024 * 1024  # one physical line (between two line breaks)
 MAX_COLUMNS = 1_000  # fields of the header or of any row, empty trailing ones included
+MAX_LINES = 4_000_000  # physical lines of the file (a national extract has well under 1M rows)
 HEADER_SEARCH_BYTES = 8 * 1024 * 1024  # the header and the title rows above it lie within
 _BLOCK = 4 << 20  # bytes scanned at a time: temporaries stay in the cache, memory bounded
-_BLANK_LINES = re.compile(rb"(?:[ \t;,\r]*\n)+")
+_CONTENT = re.compile(rb"[^ \t;,\r\n]")  # a byte that makes a line more than blank
 
 
 def _n(number: int) -> str:
@@ -90,9 +91,11 @@ def _first_lines(
     end_search = min(len(data), start + HEADER_SEARCH_BYTES)
     pos, number, found = start, 0, 0
     while pos < end_search and found < n:
-        if blank := _BLANK_LINES.match(data, pos, end_search):
-            number += data.count(b"\n", pos, blank.end())
-            pos = blank.end()
+        content = _CONTENT.search(data, pos, end_search)  # skip blank lines at once
+        skip_to = data.rfind(b"\n", pos, content.start()) + 1 if content else end_search
+        if skip_to > pos:
+            number += data.count(b"\n", pos, skip_to)
+            pos = skip_to
             if pos >= end_search:
                 break
         first = number + 1
@@ -241,6 +244,16 @@ def _within_line_bounds(data: bytes, start: int, sep: str, encoding: str, report
                 break
             lines_before += len(breaks)
             line_start = int(breaks[-1]) + 1
+            if lines_before > MAX_LINES:
+                report.error(
+                    "too_many_lines",
+                    f"Filen har mere end {_n(MAX_LINES)} linjer (grænsen); et udtræk for hele "
+                    "landet har under en million rækker. Er filen fyldt op med tomme linjer, "
+                    "eller er den ikke et udtræk?",
+                    row=MAX_LINES + 1,
+                    column="kolonne 1",
+                )
+                return False
         if b - line_start > MAX_LINE_BYTES:
             too_long = (lines_before + 1, line_start)
             break
@@ -345,17 +358,16 @@ def _fast_body(
                 texts.extend(_cell_texts(pad, s, e, encoding))
             else:
                 codes[name].append(_block_codes(data, a, pad, s, e, memo[name]))
-    frame = pd.DataFrame(
-        {
-            name: (
-                np.array(texts, dtype=object)
-                if name == "sagsnummer"
-                else _categorical(codes[name], memo[name], encoding)
-            )
-            for name in names
-        },
-        columns=names,
-    )
+    columns: dict[str, pd.Series] = {}
+    for name in names:  # one column at a time, each block's pieces freed as it is built
+        if name == "sagsnummer":
+            numbers = np.empty(len(texts), dtype=object)
+            numbers[:] = texts
+            del texts[:]
+            columns[name] = pd.Series(numbers, dtype=object, copy=False)
+        else:
+            columns[name] = pd.Series(_categorical(codes.pop(name), memo.pop(name), encoding))
+    frame = pd.DataFrame(columns, columns=names, copy=False)
     found = np.concatenate(lines) if lines else np.zeros(0, dtype=np.int64)
     return frame, pd.Series(found.astype(np.int64), index=frame.index)
 
@@ -405,8 +417,12 @@ def _irregular_rows(
     are dropped, Excel's trailing separators ignored. None when a line has text beyond the
     header or fewer fields than it (pandas and _long_rows report those)."""
     row = count == width - 1
-    blank_before = np.concatenate([[0], np.cumsum(_BLANK_BYTES[arr] | (arr == sep_byte))])
-    odd = np.flatnonzero(~row)
+    odd = np.flatnonzero(~row & (ends > starts))  # empty lines are no rows, and need no count
+    if not len(odd):
+        keep = np.flatnonzero(row)
+        return keep, _field_ends(seps, first, count, ends, keep, width)
+    blank_before = np.zeros(len(arr) + 1, dtype=np.int32)
+    np.cumsum(_BLANK_BYTES[arr] | (arr == sep_byte), out=blank_before[1:])
     long = odd[count[odd] > width - 1]
     tail = seps[first[long] + width - 1]
     if (blank_before[ends[long]] - blank_before[tail] != ends[long] - tail).any():
@@ -417,11 +433,23 @@ def _irregular_rows(
         return None  # a row with fewer fields than the header
     row[long] = True  # Excel's trailing separators; short blank lines are no rows
     keep = np.flatnonzero(row)
+    return keep, _field_ends(seps, first, count, ends, keep, width)
+
+
+def _field_ends(
+    seps: np.ndarray,
+    first: np.ndarray,
+    count: np.ndarray,
+    ends: np.ndarray,
+    keep: np.ndarray,
+    width: int,
+) -> np.ndarray:
+    """(rows, width) array of each kept line's field ends (Excel's surplus fields cut off)."""
     at = np.minimum(first[keep][:, None] + np.arange(width), max(len(seps) - 1, 0))
     bounds = seps[at] if len(seps) else np.zeros((len(keep), width), dtype=np.int64)
     exact = count[keep] == width - 1
     bounds[exact, -1] = ends[keep][exact]
-    return keep, bounds
+    return bounds
 
 
 def _record_blocks(data: bytes, start: int) -> Iterator[tuple[int, int]]:

@@ -209,21 +209,21 @@ def _check_part(info: zipfile.ZipInfo, limit: int, label: str) -> None:
             f"XLSX-filen er pakket på en måde, Excel ikke bruger (metode {info.compress_type} "
             f"i {shown(info.filename, 60)}). {_SAVE_AS}",
         )
-    if info.file_size > limit:
-        raise _Refused(
-            "too_large",
-            f"{label[0].upper()}{label[1:]} fylder {_mb(info.file_size)} MB udpakket; grænsen er "
-            f"{_mb(limit)} MB. Del udtrækket op pr. år, eller send det som «CSV UTF-8».",
-        )
     ratio = info.file_size / max(info.compress_size, 1)
     if info.file_size > RATIO_FREE_BYTES and ratio > MAX_COMPRESSION_RATIO:
         raise _Refused(
             "too_large",
             f"{label[0].upper()}{label[1:]} pakker sig ud fra {_mb(info.compress_size)} MB til "
-            f"{_mb(info.file_size)} MB ({ratio:,.0f} gange; grænsen er "
+            f"{_mb(info.file_size)} MB ({_n(round(ratio))} gange; grænsen er "
             f"{MAX_COMPRESSION_RATIO} gange). Så tæt pakker et regneark med data ikke: filen "
             "er fyldt op med tomme rækker, mellemrum eller gentagelser. Slet de tomme rækker "
-            f"og kolonner under og til højre for tabellen. {_SAVE_AS}".replace(",", "."),
+            f"og kolonner under og til højre for tabellen. {_SAVE_AS}",
+        )
+    if info.file_size > limit:
+        raise _Refused(
+            "too_large",
+            f"{label[0].upper()}{label[1:]} fylder {_mb(info.file_size)} MB udpakket; grænsen er "
+            f"{_mb(limit)} MB. Del udtrækket op pr. år, eller send det som «CSV UTF-8».",
         )
 
 

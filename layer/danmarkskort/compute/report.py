@@ -44,6 +44,23 @@ TITLES: dict[str, str] = {
     "mixed_shape": "Overskriften blander de to udtrækstyper",
     "other_sheets": "Andre ark end det første er ikke læst",
     "municipality_mismatch": "Kommunekode og kommunenavn passer ikke sammen",
+    "ambiguous_column": "Flere kolonner passer til samme felt",
+    "summed_columns": "Ændring og Ophævelse er lagt sammen",
+    "blank_as_zero": "Tomme celler er læst som 0",
+    "sum_row": "En sumrække (subtotal) er udeladt",
+    "subtotal_row": "En række for hele året står sammen med kvartalsrækker",
+    "national_mismatch": "Udtrækkets tal for hele landet passer ikke med kommunernes",
+    "law_mismatch": "Sagsemne og lovgrundlag nævner to forskellige love",
+    "cell_too_long": "En celle er for lang",
+    "too_many_values": "En kolonne har for mange forskellige værdier",
+    "line_too_long": "En linje er for lang",
+    "too_many_columns": "Filen har for mange kolonner",
+    "too_many_lines": "Filen har for mange linjer",
+    "hidden_sheets": "Skjulte ark er ikke læst",
+    "uncomputed_formula": "En formel har ingen beregnet værdi",
+    "partial_extract": "Udtrækket dækker ikke hele landet",
+    "partial_year": "Landstallet dækker kun kommunerne i udtrækket",
+    "older_than_published": "Udtrækket er ældre end det nyeste offentliggjorte år",
 }
 MAX_VALUE_CHARS = 120  # a value in a listing; a broken file can have a megabyte in one cell
 MAX_MESSAGE_CHARS = 2000
@@ -197,6 +214,12 @@ _FACT_LABELS = {
     "separator": "Skilletegn",
     "header_row": "Overskriften står i række",
     "ignored_columns": "Kolonner der ikke bruges",
+    "aendret_ophaevet": "Ændring/ophævelse",
+    "received": "Modtaget",
+    "coverage": "Kommuner med realitetsbehandlede sager",
+    "archive": "Arkiveret som",
+    "source_key": "Uploadet som",
+    "archive_note": "Om arkivet",
 }
 
 

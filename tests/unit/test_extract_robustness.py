@@ -16,7 +16,7 @@ from danmarkskort.compute import csv_reader
 from danmarkskort.compute import evaluate as compute
 from danmarkskort.compute.evaluate import evaluate
 from danmarkskort_tools.cli import main
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
@@ -727,7 +727,9 @@ def test_control_characters_in_values_stay_on_one_line_of_the_report():
     ev = run(AGG + 'Gotham\x07;SEL;"§ 83";2024;"1\n2";0;0;0\n')
     text = ev.report_text()
     assert all(
-        line.startswith(("-", " ", "Udtr", "Fejl", "Format", "Tegn", "Skille", "Rækker"))
+        line.startswith(
+            ("-", " ", "Udtr", "Fejl", "Format", "Tegn", "Skille", "Rækker", "Modtaget")
+        )
         or not line
         for line in text.splitlines()
     )
@@ -790,6 +792,9 @@ def _count_text(n: int, style: int) -> str:
 def test_any_spelling_of_a_valid_extract_gives_the_same_figures(
     rows, sep, encoding, quote_all, crlf
 ):
+    # A year with no realitetsbehandlet case at all has no figure to publish (coverage 0).
+    assume(any(sum(counts[:3]) for _, _, _, counts, _ in rows))
+
     def cell(text: str) -> str:
         return f'"{text}"' if quote_all or sep in text else text
 

@@ -10,9 +10,11 @@ open data keep the unrounded values next to the shown ones.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from danmarkskort.domain.municipalities import NATIONAL_NAME
 
@@ -190,10 +192,28 @@ def lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
+@cache
+def _danish_zone() -> ZoneInfo:
+    return ZoneInfo("Europe/Copenhagen")
+
+
+def danish_time(moment: datetime) -> datetime:
+    """The moment in Danish time (CET/CEST); a naive moment is taken to be UTC, as S3's are.
+
+    Every date a Danish reader sees is a Danish date: an extract received at 23:30 UTC on
+    31 December was received on 1 January."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(_danish_zone())
+
+
 def long_date(value: date | datetime | str) -> str:
-    """date(2007, 1, 1) → '1. januar 2007' (ISO strings accepted)."""
+    """date(2007, 1, 1) → '1. januar 2007' (ISO strings accepted); a moment with a time
+    zone is shown as its Danish date."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = danish_time(value)
     return f"{value.day}. {MONTHS[value.month - 1]} {value.year}"
 
 

@@ -9,6 +9,8 @@ import io
 from danmarkskort_tools.cli import main
 from openpyxl import Workbook
 
+from tests.config_support import small_config_dir
+
 AGG_COLUMNS = ["Lov", "Paragraf", "Aar", "Stadfæstelse", "Ændring/Ophævelse", "Hjemvisning",
                "Afvisning/Henvisning"]  # fmt: skip
 
@@ -28,10 +30,20 @@ def _workbook() -> bytes:
 def test_run_publishes_a_foreign_workbook_and_rejects_a_broken_csv(tmp_path, capsys):
     good = tmp_path / "Ankestyrelsen 2024 (titel, kode og navn).xlsx"
     good.write_bytes(_workbook())
-    assert main(["run", str(good), "--out", str(tmp_path / "ok")]) == 0
+    # One municipality is a partial delivery: refused by default ...
+    assert main(["run", str(good), "--out", str(tmp_path / "partial")]) == 2
+    report = (tmp_path / "partial" / "rejected" / "report.txt").read_text(encoding="utf-8")
+    assert "Udtrækket dækker ikke hele landet" in report and "kun 1 af de 98" in report
+    # ... and published when udtraek.json lets it through on purpose: the national figure
+    # is then named for the one municipality, and only Dragør is mailed.
+    config = small_config_dir(tmp_path)
+    assert main(["run", str(good), "--config", str(config), "--out", str(tmp_path / "ok")]) == 0
     figures = (tmp_path / "ok" / "results" / "figures.csv").read_text(encoding="utf-8")
     assert "2024,socialomraadet,155,Dragør,1,0,0,0,1," in figures
-    assert "2024,socialomraadet,000,Hele landet,1,0,0,0,1," in figures  # 'I alt' not added
+    national = "2024,socialomraadet,000,Den ene kommune i udtrækket,1,0,0,0,1,"
+    assert national in figures  # 'I alt' not added, and never 'Hele landet'
+    assert "Hele landet" not in figures
+    assert sorted(p.name for p in (tmp_path / "ok" / "outbox").iterdir()) == ["155.eml"]
 
     bad = tmp_path / "skævt komma.csv"
     header = "Instans," + ",".join(AGG_COLUMNS)

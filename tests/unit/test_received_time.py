@@ -94,3 +94,11 @@ def test_a_rejection_unread_also_says_when_it_was_received():
     ev = evaluate(b"x" * 50, "stor.csv", received=utc("2025-12-31T23:30:00Z"), max_bytes=10)
     assert [p.code for p in ev.report.problems] == ["too_large"]
     assert ev.report.facts["received"] == "1. januar 2026 kl. 00.30 (dansk tid)"
+
+
+def test_pages_and_mails_show_the_danish_date_of_a_utc_moment():
+    from danmarkskort.text import long_date
+
+    assert long_date("2025-12-31T23:30:00+00:00") == "1. januar 2026"
+    assert long_date("2025-06-30T22:30:00Z") == "1. juli 2025"
+    assert long_date(dt.date(2025, 12, 31)) == "31. december 2025"  # a date has no zone

@@ -9,7 +9,6 @@ import datetime as dt
 import hashlib
 import logging
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from danmarkskort.compute.coverage import check_coverage, label_partial_years, min_kommuner
 from danmarkskort.compute.extract import read_extract
@@ -20,20 +19,10 @@ from danmarkskort.compute.validation import validate
 from danmarkskort.config.sources import ConfigSource, layered
 from danmarkskort.domain.areas import Mapping, load_mapping
 from danmarkskort.domain.figures import FiguresDoc, figures_to_csv, new_doc
-from danmarkskort.text import long_date
+from danmarkskort.text import danish_time, long_date
 
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
-# 'received' and the plausibility of dates are Danish dates: an upload at 00:30 on
-# 1 January (23:30 UTC on 31 December) may carry decisions of that day.
-DANISH_TIME = ZoneInfo("Europe/Copenhagen")
 logger = logging.getLogger(__name__)
-
-
-def danish_time(moment: dt.datetime) -> dt.datetime:
-    """The moment in Danish time (CET/CEST); a naive moment is taken to be UTC, as S3's are."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(DANISH_TIME)
 
 
 def received_text(moment: dt.datetime) -> str:

@@ -145,6 +145,8 @@ class Context:
     # about the corrected year (render decides it from the record: domain/record.py).
     corrections: dict[str, tuple[CorrectedFigure, ...]] = field(default_factory=dict)
     correction_year: int | None = None
+    # A partial year's publication: only these municipalities are mailed (None: all).
+    only: frozenset[str] | None = None
     newest_year: int = field(init=False)
     index: att.FigureIndex = field(init=False, repr=False)
 
@@ -184,6 +186,8 @@ def compose_all(ctx: Context) -> list[ComposedMail | NoRecipient]:
     wanted = municipalities_in(ctx.doc)
     if ctx.correction_year is not None:
         wanted = [m for m in wanted if m.code in ctx.corrections]
+    if ctx.only is not None:
+        wanted = [m for m in wanted if m.code in ctx.only]
     return [compose(ctx, m) for m in wanted]
 
 

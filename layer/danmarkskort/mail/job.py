@@ -57,6 +57,7 @@ def mail_context(
         links=links,
         corrections=corrections,
         correction_year=correction_year,
+        only=None if mailing is None or mailing.kommuner is None else frozenset(mailing.kommuner),
     )
 
 

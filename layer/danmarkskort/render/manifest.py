@@ -8,9 +8,9 @@ the bus can name a version, but only render_site can write what that version lin
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from danmarkskort.events import ExtractId, Key, SiteLinks, describe
 
@@ -43,6 +43,9 @@ class Mailing(BaseModel):
     kind: Literal["publication", "correction", "none"]
     aar: int | None = None  # the year the mails are about
     corrections: dict[str, list[CorrectedFigure]] = {}  # kommunekode → its corrections
+    # A publication of a year from a deliberately partial extract: only these municipalities
+    # (those with a case in it) are mailed; None: every municipality.
+    kommuner: list[Annotated[str, Field(pattern=r"^[0-9]{3}$")]] | None = None
 
 
 class Manifest(BaseModel):

@@ -554,10 +554,11 @@ def test_a_declared_area_beyond_excels_grid_is_refused():
     assert "A1:G20000000" in refused(workbook(sheet))
 
 
-def test_one_long_shared_text_in_many_cells_is_refused():
+@pytest.mark.parametrize("value", [b"<v>0</v>", b'<v a="1">0</v>', b"<y:v>0</y:v>"])
+def test_one_long_shared_text_in_many_cells_is_refused(value):
     """calamine copies a shared text into each cell that refers to it: 10,000 × 30,000."""
     cells = b"".join(
-        b'<row r="%d"><c r="A%d" t="s"><v>0</v></c></row>' % (i, i) for i in range(1, 10_001)
+        b'<row r="%d"><c r="A%d" t="s">%s</c></row>' % (i, i, value) for i in range(1, 10_001)
     )
     sheet = b"<worksheet><sheetData>" + cells + b"</sheetData></worksheet>"
     text = refused(workbook(sheet, shared=shared_xml(["x" * 30_000])))

@@ -23,7 +23,6 @@ import struct
 import zipfile
 import zlib
 from array import array
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -492,7 +491,7 @@ class _SheetScan:
     max_row: int = 0
     min_col: int = EXCEL_MAX_COLUMNS  # 1-based
     max_col: int = 0
-    shared_refs: Counter[int] | None = None  # shared-text index -> cells (when counted)
+    shared_text: int = 0  # bytes of shared text the cells copy (when counted)
     uncomputed: list[tuple[int | None, int | None, str]] = field(default_factory=list)
     errors: dict[int, dict[int, str]] = field(default_factory=dict)  # row -> col -> '#N/A'
 
@@ -528,14 +527,25 @@ class _Irregular(Exception):
     the exact pass simulates calamine instead."""
 
 
-def _scan_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) -> _SheetScan:
+def _scan_sheet(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, label: str, shared: np.ndarray | None = None
+) -> _SheetScan:
+    """The sheet's XML in one pass (two for unusual writers); `shared` (the shared texts'
+    lengths) when the copies calamine makes of them must be counted."""
     try:
-        return _scan(zf, info, label, exact=False)
+        return _scan(zf, info, label, exact=False, shared=shared)
     except _Irregular:
-        return _scan(zf, info, label, exact=True)
+        return _scan(zf, info, label, exact=True, shared=shared)
 
 
-def _scan(zf: zipfile.ZipFile, info: zipfile.ZipInfo, label: str, *, exact: bool) -> _SheetScan:
+def _scan(
+    zf: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    label: str,
+    *,
+    exact: bool,
+    shared: np.ndarray | None = None,
+) -> _SheetScan:
     scan = _SheetScan()
     runs = _Runs(label)
     state = _Counters()
@@ -563,6 +573,8 @@ def _scan(zf: zipfile.ZipFile, info: zipfile.ZipInfo, label: str, *, exact: bool
             _find_uncomputed(seg, scan)
         if b't="e"' in seg:
             _find_errors(seg, scan)
+        if shared is not None:
+            scan.shared_text += _shared_text(seg, folded, shared)
     return scan
 
 
@@ -629,33 +641,39 @@ def _fast_refs(seg: bytes, cells: int, rows: int, scan: _SheetScan) -> None:
     row = eq[(a[eq - 3] == 119) & (a[eq - 4] == 111) & (a[eq - 5] == 114) & (a[eq - 6] == 60)]
     if len(cell) != cells or len(row) != rows:
         raise _Irregular
+    windows = np.lib.stride_tricks.sliding_window_view(a, 12)
     if len(row):
-        numbers = _digits(a, row + 2)
+        numbers = _numbers(windows[row + 2], 8, 34)
         scan.see_rows(int(numbers.min()), int(numbers.max()))
     if len(cell):
-        window = a[(cell + 2)[:, None] + np.arange(12)].astype(np.int64)
-        upper = (window >= 65) & (window <= 90)
+        at = windows[cell + 2]
+        upper = (at[:, :4] >= 65) & (at[:, :4] <= 90)
         letters = np.argmin(upper, axis=1)  # the first non-letter
         if not ((letters >= 1) & (letters <= 3)).all():
             raise _Irregular
-        col = np.zeros(len(cell), dtype=np.int64)
-        for j in range(3):
-            col = np.where(j < letters, col * 26 + window[:, j] - 64, col)
-        numbers = _digits(a, cell + 2 + letters)
+        col = _weighted(at, letters, 3, 64, 26)
+        numbers = _numbers(windows[cell + 2 + letters], 8, 34)
         scan.see_cols(int(col.min()), int(col.max()))
         scan.see_rows(int(numbers.min()), int(numbers.max()))
 
 
-def _digits(a: np.ndarray, start: np.ndarray) -> np.ndarray:
-    """The number written at each start, up to the closing quote (1-8 digits)."""
-    window = a[start[:, None] + np.arange(10)].astype(np.int64)
-    digit = (window >= 48) & (window <= 57)
+def _numbers(at: np.ndarray, most: int, close: int) -> np.ndarray:
+    """The whole number of 1-`most` digits at the start of each window, ended by `close`;
+    _Irregular when one is not."""
+    digit = (at[:, : most + 1] >= 48) & (at[:, : most + 1] <= 57)
     end = np.argmin(digit, axis=1)
-    if not ((end >= 1) & (end <= 8) & (window[np.arange(len(start)), end] == 34)).all():
+    if not ((end >= 1) & (at[np.arange(len(at)), end] == close)).all():
         raise _Irregular
-    value = np.zeros(len(start), dtype=np.int64)
-    for j in range(8):
-        value = np.where(j < end, value * 10 + window[:, j] - 48, value)
+    return _weighted(at, end, most, 48, 10)
+
+
+def _weighted(at: np.ndarray, end: np.ndarray, most: int, zero: int, base: int) -> np.ndarray:
+    """The numbers of `end` digits (base 10, or 26 for column letters) at each window's
+    start: summed column by column (numpy's integer matmul is slow)."""
+    value = np.zeros(len(at), dtype=np.int64)
+    for j in range(most):
+        digit = at[:, j].astype(np.int64) - zero
+        value = np.where(j < end, value * base + digit, value)
     return value
 
 
@@ -787,30 +805,40 @@ def _xml_text(raw: bytes) -> str:
     )
 
 
-_V_INDEX = re.compile(rb"<(?:[\w.-]+:)?v\b[^>]*>(\d+)<")
+_V_INDEX = re.compile(rb"<(?:[^\s<>/!?]+:)?v\b[^>]*>(\d+)<")
 
 
-def _check_shared_text(
-    zf: zipfile.ZipFile, info: zipfile.ZipInfo, scan: _SheetScan, shared: _SharedStrings
-) -> None:
-    """calamine copies a shared text into every cell that refers to it: a 30,000-character
-    text in 100,000 cells is 3 GB. Bounded by cells × the longest text when that is small
-    enough, else by counting the references (any integer <v> counts: an upper bound)."""
-    if not shared.count or scan.cells * shared.longest <= MAX_SHARED_TEXT_BYTES:
-        return
-    refs: Counter[bytes] = Counter()
-    for seg in _segments(_blocks(zf, info), "arket"):
-        refs.update(_V_INDEX.findall(seg))
-    total = 0
-    for index, n in refs.items():
-        i = int(index)
-        if i < shared.count:
-            total += n * shared.lengths[i]
-    if total > MAX_SHARED_TEXT_BYTES:
+def _shared_text(seg: bytes, folded: bytes, lengths: np.ndarray) -> int:
+    """Bytes of shared text the segment's cells copy (calamine gives each cell its own copy):
+    every integer <v> counts as an index into the shared texts, numbers too (an upper bound)."""
+    a = np.frombuffer(seg + _PAD, dtype=np.uint8)
+    lt = np.flatnonzero(a == 60)  # '<'
+    lt = lt[a[lt + 1] == 118]  # '<v'
+    plain = lt[a[lt + 2] == 62]  # '<v>'
+    if len(plain) != folded.count(b"<v "):  # '<v a="1">', '<y:v>': calamine reads them too
+        found = np.array([int(i) for i in _V_INDEX.findall(seg) if len(i) < 11], dtype=np.int64)
+    else:
+        found = _index_values(a, plain + 3)
+    found = found[found < len(lengths)]
+    return int(lengths[found].sum())
+
+
+def _index_values(a: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """The whole numbers of 1-10 digits written at each start and ended by a tag."""
+    at = np.lib.stride_tricks.sliding_window_view(a, 12)[start]
+    digit = (at[:, :11] >= 48) & (at[:, :11] <= 57)
+    end = np.argmin(digit, axis=1)
+    whole = (end >= 1) & (at[np.arange(len(at)), end] == 60)
+    return _weighted(at, end, 10, 48, 10)[whole]
+
+
+def _check_shared_text(scan: _SheetScan) -> None:
+    if scan.shared_text > MAX_SHARED_TEXT_BYTES:
         raise _Refused(
             "too_large",
-            f"Arkets celler gentager tekster, der fylder {_mb(total)} MB i alt (den samme lange "
-            f"tekst i mange celler); grænsen er {_mb(MAX_SHARED_TEXT_BYTES)} MB. {_SAVE_AS}",
+            f"Arkets celler gentager tekster, der fylder {_mb(scan.shared_text)} MB i alt (den "
+            f"samme lange tekst i mange celler); grænsen er {_mb(MAX_SHARED_TEXT_BYTES)} MB. "
+            + _SAVE_AS,
         )
 
 
@@ -874,9 +902,14 @@ def _read_workbook(
         )
     label = _part_label(info.filename, name)
     _check_part(info, MAX_SHEET_XML_BYTES, label)
-    scan = _scan_sheet(package.zf, info, label)
+    # calamine copies a shared text into every cell that refers to it: a 30,000-character
+    # text in 100,000 cells is 3 GB. Counted when the sheet could hold enough cells
+    # (16 bytes of XML at least each) for the longest text to pass the bound.
+    count = shared.count and info.file_size // 16 * shared.longest > MAX_SHARED_TEXT_BYTES
+    lengths = np.frombuffer(shared.lengths, dtype=np.int64) if count else None
+    scan = _scan_sheet(package.zf, info, label, lengths)
     _check_grid(scan, label)
-    _check_shared_text(package.zf, info, scan, shared)
+    _check_shared_text(scan)
     others = [
         (meta[i].name, meta[i].visible != SheetVisibleEnum.Visible)
         for i in worksheets

@@ -1,0 +1,246 @@
+"""Benchmark (issue 10): `danmarkskort validate` of a 100,000-row case-level XLSX against
+pandas.read_excel(engine="calamine") of the same file grouped by municipality, law,
+provision, year and outcome, each as a whole process (interpreter, imports and all), in
+the same run. For information, the old reader's way in: openpyxl read-only iteration.
+
+Target: ours within 1.5x pandas + calamine's wall time. The figures are printed, not
+asserted (a slow run is information, not a failure); the exit code is non-zero only when a
+run itself fails or the extract is rejected.
+
+The extract comes from tools/danmarkskort_tools/generator.py (written with openpyxl's
+write-only mode, as the generator writes XLSX: inline texts, dates as date cells), once,
+and is cached under bench/.cache/ keyed by the generator's fingerprint and openpyxl's
+version. Every measurement is a fresh child process, timed from outside (wall, user and
+system CPU, peak RSS from wait4's rusage: the child's own high-water mark); min and median
+over --runs. Also measured: evaluate() in-process, split into its phases (the XLSX pre-scan
+that bounds the cost, calamine building the sheet, the table, validation).
+
+Measured on the development machine (2 shared CPUs, load 2-3), 100,000 rows (3.4 MiB,
+39 MiB of sheet XML): validate 5.5-6.5 s wall against pandas + calamine 4.4-5 s (ratio
+1.2-1.4); the old openpyxl iteration alone 15-20 s. At Excel's row limit (--rows 1048575,
+430 MB of sheet XML): evaluate() 33-38 s, peak RSS 920-970 MiB.
+
+    python bench/xlsx_reader.py [--rows N] [--runs N] [--no-openpyxl] [--regenerate]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib
+import importlib.metadata
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+compute_bench = importlib.import_module("compute")  # bench/compute.py: cache and fingerprint
+
+CACHE = compute_bench.CACHE
+YEARS = compute_bench.YEARS
+TARGET_RATIO = 1.5
+PANDAS_QUERY = """
+import sys, pandas as pd
+df = pd.read_excel(sys.argv[1], engine="calamine")
+year = pd.to_datetime(df["Afgørelsesdato"], errors="coerce", dayfirst=True).dt.year
+keys = [df["Afgørelseskommune"], df["Lov"], df["Paragraf"], year, df["Afgørelse"]]
+groups = df.groupby(keys, dropna=False).size()
+print(len(groups), int(groups.sum()))
+"""
+OPENPYXL_ITERATION = """
+import sys, datetime as dt
+from openpyxl import load_workbook
+wb = load_workbook(sys.argv[1], read_only=True, data_only=True)
+n = 0
+for row in wb.worksheets[0].iter_rows(values_only=True):
+    [v.isoformat() if isinstance(v, dt.date) else str(v) for v in row]
+    n += 1
+print(n)
+"""
+
+
+def extract_path(rows: int, regenerate: bool) -> Path:
+    """The cached XLSX extract, generated first (in a child process) when missing."""
+    per_year = -(-rows // len(YEARS))
+    key = hashlib.sha256(
+        (compute_bench._fingerprint() + importlib.metadata.version("openpyxl")).encode()
+    ).hexdigest()[:12]
+    path = CACHE / f"cases_{per_year * len(YEARS)}_{key}.xlsx"
+    if path.exists() and not regenerate:
+        print(f"extract:                        {path} (cached)")
+        return path
+    CACHE.mkdir(exist_ok=True)
+    for old in CACHE.glob(f"cases_{per_year * len(YEARS)}_*.xlsx"):
+        old.unlink()
+    tmp = path.with_suffix(".tmp")
+    r = _run([sys.executable, __file__, "--generate", str(tmp), "--per-year", str(per_year)])
+    if r["rc"] != 0:
+        raise SystemExit(f"FAILED: generating the extract:\n{r['err'][-3000:]}")
+    tmp.rename(path)
+    print(f"extract:                        {path} (generated in {r['wall']:.0f} s)")
+    return path
+
+
+def generate(path: Path, per_year: int) -> None:
+    """Child: the generator's XLSX (openpyxl write-only)."""
+    from danmarkskort_tools.generator import write_extract
+
+    write_extract(path, fmt="xlsx", years=YEARS, cases_per_year=per_year)
+
+
+def _run(cmd: list[str]) -> dict[str, Any]:
+    """Wall, CPU and peak RSS of one child process (wait4's rusage: that child alone)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = _drain(proc)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    return {
+        "rc": os.waitstatus_to_exitcode(status),
+        "wall": wall,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "rss_mib": usage.ru_maxrss / 1024,  # KiB on Linux
+        "out": out,
+        "err": err,
+    }
+
+
+def _drain(proc: subprocess.Popen[bytes]) -> tuple[str, str]:
+    """The child's output, read without reaping it (wait4 must see it exit)."""
+    chunks: dict[str, list[bytes]] = {"out": [], "err": []}
+
+    def pump(name: str, stream: Any) -> None:
+        for block in iter(lambda: stream.read(65536), b""):
+            chunks[name].append(block)
+
+    threads = [
+        threading.Thread(target=pump, args=("out", proc.stdout)),
+        threading.Thread(target=pump, args=("err", proc.stderr)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    out, err = (b"".join(chunks[k]).decode("utf-8", "replace") for k in ("out", "err"))
+    return out, err
+
+
+def _series(
+    name: str, cmd: list[str], runs: int, ok: tuple[int, ...] = (0,)
+) -> list[dict[str, Any]]:
+    results = []
+    for _ in range(runs):
+        r = _run(cmd)
+        if r["rc"] not in ok:
+            print(f"FAILED: {name} exited with {r['rc']}:\n{r['out'][-2000:]}{r['err'][-2000:]}")
+            raise SystemExit(1)
+        results.append(r)
+    return results
+
+
+def _line(name: str, results: list[dict[str, Any]]) -> str:
+    walls = [r["wall"] for r in results]
+    cpus = [r["cpu"] for r in results]
+    rss = max(r["rss_mib"] for r in results)
+    return (
+        f"{name:30s} wall min {min(walls):6.2f} s, median {statistics.median(walls):6.2f} s; "
+        f"CPU min {min(cpus):6.2f} s; peak RSS {rss:,.0f} MiB"
+    )
+
+
+def phases(path: Path) -> None:
+    """Child: evaluate() in-process, phase by phase (what the whole-process figure holds)."""
+    t0 = time.perf_counter()
+    from danmarkskort.compute import extract, validation, xlsx_reader
+    from danmarkskort.compute.evaluate import evaluate
+
+    t_import = time.perf_counter() - t0
+    data = path.read_bytes()
+    times: dict[str, float] = {}
+
+    def timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*a: Any, **kw: Any) -> Any:
+            t = time.perf_counter()
+            try:
+                return fn(*a, **kw)
+            finally:
+                times[name] = times.get(name, 0.0) + time.perf_counter() - t
+
+        return wrapper
+
+    import danmarkskort.compute.evaluate as ev_module
+
+    ev_module.read_extract = timed("read", extract.read_extract)
+    ev_module.validate = timed("validate", validation.validate)
+    ev_module.compute_figures = timed("compute_figures", ev_module.compute_figures)
+    xlsx_reader._open_calamine = timed("calamine open", xlsx_reader._open_calamine)
+    xlsx_reader._scan_sheet = timed("pre-scan", xlsx_reader._scan_sheet)
+    xlsx_reader._sheet_table = timed("rows to table", xlsx_reader._sheet_table)
+    t1 = time.perf_counter()
+    ev = evaluate(data, path.name)
+    total = time.perf_counter() - t1
+    known = sum(times[k] for k in ("calamine open", "pre-scan", "rows to table"))
+    times["calamine sheet (the rest of read)"] = times["read"] - known
+    print(json.dumps({"import": t_import, "evaluate": total, "accepted": ev.accepted, **times}))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-openpyxl", action="store_true", help="skip the old reader's path")
+    parser.add_argument("--regenerate", action="store_true", help="ignore the cached extract")
+    parser.add_argument("--phases", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--generate", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--per-year", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.phases:
+        phases(args.phases)
+        return 0
+    if args.generate:
+        generate(args.generate, args.per_year)
+        return 0
+
+    path = extract_path(args.rows, args.regenerate)
+    size_mib = path.stat().st_size / 1024 / 1024
+    cli = str(Path(sys.executable).with_name("danmarkskort"))
+    ours_cmd = [cli, "validate", str(path)] if Path(cli).exists() else [
+        sys.executable, "-m", "danmarkskort_tools.cli", "validate", str(path)]  # fmt: skip
+    print(f"file size:                      {size_mib:,.1f} MiB ({args.rows:,} case rows)")
+    print(f"load average:                   {', '.join(f'{x:.2f}' for x in os.getloadavg())} "
+          f"on {os.cpu_count()} CPUs (other work on the machine slows both sides)")  # fmt: skip
+    pandas = _series("pandas", [sys.executable, "-c", PANDAS_QUERY, str(path)], args.runs)
+    ours = _series("validate", ours_cmd, args.runs, ok=(0, 2))
+    if "er godkendt" not in ours[0]["out"]:
+        print("FAILED: the extract was rejected:\n" + ours[0]["out"][:3000], file=sys.stderr)
+        return 1
+    groups, total = (int(x) for x in pandas[0]["out"].split()[-2:])
+    print(_line("pandas read_excel + groupby", pandas) + f" ({groups:,} groups of {total:,} rows)")
+    print(_line("danmarkskort validate", ours))
+    ratio = min(r["wall"] for r in ours) / min(r["wall"] for r in pandas)
+    ratio_med = statistics.median(r["wall"] for r in ours) / statistics.median(
+        r["wall"] for r in pandas
+    )
+    ok = "OK" if ratio <= TARGET_RATIO else "OVER TARGET"
+    print(f"ratio (wall, ours / pandas):    {ratio:.2f} (min), {ratio_med:.2f} (median); "
+          f"target <= {TARGET_RATIO}: {ok}")  # fmt: skip
+    if not args.no_openpyxl:
+        old = _series("openpyxl", [sys.executable, "-c", OPENPYXL_ITERATION, str(path)], 1)
+        print(_line("openpyxl read-only iteration", old) + " (the old reader's way in; 1 run)")
+    split = _series("phases", [sys.executable, __file__, "--phases", str(path)], 1)
+    p = json.loads(split[0]["out"].strip().splitlines()[-1])
+    parts = ", ".join(f"{k} {v:.2f} s" for k, v in p.items() if k not in ("accepted", "evaluate"))
+    print(f"in-process evaluate():          {p['evaluate']:.2f} s ({parts}); "
+          f"peak RSS {split[0]['rss_mib']:,.0f} MiB")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

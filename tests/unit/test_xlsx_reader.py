@@ -362,6 +362,20 @@ def test_another_sheet_is_never_given_to_calamine():
     assert table is not None and codes(report, "advarsel") == ["other_sheets"]
 
 
+def test_many_hostile_other_sheets_cost_a_bounded_peek():
+    bomb = repeated(
+        "x", b"<worksheet><sheetData>", b" " * (1 << 20), 64, b"</sheetData></worksheet>"
+    )
+    others = [
+        Part(f"xl/worksheets/sheet{i}.xml", bomb.stream, bomb.crc, bomb.size) for i in range(2, 302)
+    ]
+    data = workbook(sheet_xml([CASE_HEADER, CASE_ROW]), *others)
+    t0 = time.perf_counter()
+    table, report = read(data)
+    assert time.perf_counter() - t0 < 3  # 64 of them peeked at, 1 MiB each
+    assert table is not None and codes(report) == []
+
+
 def test_an_empty_first_visible_sheet_names_the_sheet_with_data():
     data = workbook(sheet_xml([]), sheet_xml([CASE_HEADER, CASE_ROW]), names=["Forside", "Data"])
     text = refused(data, "empty")

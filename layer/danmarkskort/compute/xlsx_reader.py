@@ -66,6 +66,7 @@ MAX_CENTRAL_DIRECTORY_BYTES = 4 * MiB
 # with character references (up to 8 bytes a character).
 MAX_TEXT_RUN_BYTES = 8 * EXCEL_MAX_CELL_CHARS
 OTHER_SHEET_PEEK_BYTES = 1 * MiB  # read of another sheet to tell whether it holds data
+OTHER_SHEETS_PEEKED = 64  # other sheets looked at for data (a message's hint, no more)
 
 _CHUNK = 4 * MiB
 _MEMO_LIMIT = 65_536  # distinct values a column remembers the text of (repeated values)
@@ -643,28 +644,40 @@ def _fast_refs(seg: bytes, cells: int, rows: int, scan: _SheetScan) -> None:
         raise _Irregular
     windows = np.lib.stride_tricks.sliding_window_view(a, 12)
     if len(row):
-        numbers = _numbers(windows[row + 2], 8, 34)
-        scan.see_rows(int(numbers.min()), int(numbers.max()))
+        scan.see_rows(*_bounds(windows[row + 2], _digit_count(windows[row + 2])))
     if len(cell):
         at = windows[cell + 2]
         upper = (at[:, :4] >= 65) & (at[:, :4] <= 90)
         letters = np.argmin(upper, axis=1)  # the first non-letter
         if not ((letters >= 1) & (letters <= 3)).all():
             raise _Irregular
-        col = _weighted(at, letters, 3, 64, 26)
-        numbers = _numbers(windows[cell + 2 + letters], 8, 34)
-        scan.see_cols(int(col.min()), int(col.max()))
-        scan.see_rows(int(numbers.min()), int(numbers.max()))
+        scan.see_cols(*_bounds(at, letters, base=26))
+        digits = windows[cell + 2 + letters]
+        scan.see_rows(*_bounds(digits, _digit_count(digits)))
 
 
-def _numbers(at: np.ndarray, most: int, close: int) -> np.ndarray:
-    """The whole number of 1-`most` digits at the start of each window, ended by `close`;
-    _Irregular when one is not."""
-    digit = (at[:, : most + 1] >= 48) & (at[:, : most + 1] <= 57)
+def _digit_count(at: np.ndarray) -> np.ndarray:
+    """Digits (1-8) at the start of each window, up to the closing quote; _Irregular when a
+    reference is not written so."""
+    digit = (at[:, :9] >= 48) & (at[:, :9] <= 57)
     end = np.argmin(digit, axis=1)
-    if not ((end >= 1) & (at[np.arange(len(at)), end] == close)).all():
+    if not ((end >= 1) & (at[np.arange(len(at)), end] == 34)).all():
         raise _Irregular
-    return _weighted(at, end, most, 48, 10)
+    return end
+
+
+def _bounds(at: np.ndarray, length: np.ndarray, base: int = 10) -> tuple[int, int]:
+    """The least and greatest number written at the windows' starts (`length` digits, or
+    column letters for base 26): the longest ones are the greatest, and among equally long
+    ones the bytes compare as the numbers do, so only those two are decoded."""
+    keys = np.ascontiguousarray(at[:, :8]).view(">u8").ravel()
+    ends = []
+    for pick, extreme in ((np.argmin, length.min()), (np.argmax, length.max())):
+        among = np.flatnonzero(length == extreme)
+        i = int(among[pick(keys[among])])
+        text = bytes(at[i, : length[i]])
+        ends.append(int(text) if base == 10 else _col_number(text))
+    return ends[0], ends[1]
 
 
 def _weighted(at: np.ndarray, end: np.ndarray, most: int, zero: int, base: int) -> np.ndarray:
@@ -912,8 +925,8 @@ def _read_workbook(
     _check_shared_text(scan)
     others = [
         (meta[i].name, meta[i].visible != SheetVisibleEnum.Visible)
-        for i in worksheets
-        if i > chosen and _sheet_has_data(package, paths.get(meta[i].name, ""))
+        for i in [i for i in worksheets if i > chosen][:OTHER_SHEETS_PEEKED]
+        if _sheet_has_data(package, paths.get(meta[i].name, ""))
     ]
     sheet = workbook.get_sheet_by_index(chosen)
     table = _sheet_table(sheet, scan, report, name, which, others)

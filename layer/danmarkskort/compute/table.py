@@ -340,8 +340,10 @@ def within_bounds(table: Table, report: Report) -> bool:
             distinct = len(values)
         else:
             texts = col.to_numpy(dtype=object)
-            lengths = np.fromiter(map(len, map(str, texts)), dtype=np.int64, count=len(texts))
-            rows = np.flatnonzero(lengths > MAX_CELL_CHARS)
+            rows = np.zeros(0, dtype=np.int64)
+            if len(texts) and max(map(len, texts)) > MAX_CELL_CHARS:  # rarely: then find them
+                lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+                rows = np.flatnonzero(lengths > MAX_CELL_CHARS)
             distinct = 0
         room = report.room("fejl", "cell_too_long")
         for pos in rows[:room]:

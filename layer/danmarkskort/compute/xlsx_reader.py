@@ -495,6 +495,7 @@ class _SheetScan:
     shared_text: int = 0  # bytes of shared text the cells copy (when counted)
     uncomputed: list[tuple[int | None, int | None, str]] = field(default_factory=list)
     errors: dict[int, dict[int, str]] = field(default_factory=dict)  # row -> col -> '#N/A'
+    error_cells: int = 0
 
     def span(self) -> tuple[int, int]:
         """(rows, columns) of the grid calamine builds, an upper bound."""
@@ -769,7 +770,7 @@ def _ref(value: bytes, *, row_only: bool) -> tuple[int, int]:
 
 # A formula cell with no cached value: no <v>, or an empty one.
 _UNCOMPUTED = re.compile(
-    rb"<(?:[\w.-]+:)?c\s((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>\s*"
+    rb"<(?:[\w.-]+:)?c\s((?:[^>\"']+|\"[^\"]*\"|'[^']*')*)>\s*"
     rb"<(?:[\w.-]+:)?f\b[^>]*?(?:/>|>([^<]*)</(?:[\w.-]+:)?f>)\s*"
     rb"(<(?:[\w.-]+:)?v\s*/>|<(?:[\w.-]+:)?v>\s*</(?:[\w.-]+:)?v>)?\s*</(?:[\w.-]+:)?c>"
 )
@@ -802,9 +803,10 @@ def _find_errors(seg: bytes, scan: _SheetScan) -> None:
     for m in _ERROR_CELL.finditer(seg):
         ref = _R_ATTR.search(m.group(1))
         at = _REF.fullmatch(ref.group(1) or b"") if ref and ref.group(1) else None
-        if at and at.group(1) and sum(map(len, scan.errors.values())) < _MAX_LISTED:
+        if at and at.group(1) and scan.error_cells < _MAX_LISTED:
             row_errors = scan.errors.setdefault(int(at.group(2)), {})
             row_errors[_col_number(at.group(1))] = _xml_text(m.group(2)).strip()
+            scan.error_cells += 1
 
 
 def _xml_text(raw: bytes) -> str:
@@ -902,7 +904,8 @@ def _read_workbook(
         names = ", ".join(f"«{shown(n, 40)}»" for n in hidden)
         report.warning(
             "hidden_sheets",
-            f"{'Arket' if len(hidden) == 1 else 'Arkene'} {names} er skjult og er ikke læst; "
+            f"{'Arket' if len(hidden) == 1 else 'Arkene'} {names} er "
+            f"{'skjult' if len(hidden) == 1 else 'skjulte'} og er ikke læst; "
             f"udtrækket er læst fra det første synlige ark, «{shown(name, 40)}». Skal rækkerne "
             "fra et skjult ark med, så vis arket (højreklik på et arkfaneblad › Vis) og saml "
             "rækkerne i det første synlige ark.",
@@ -973,7 +976,7 @@ def _sheet_table(
         matched = match_header(header, report, header_row)
     if chosen is None or matched is None:
         last = candidates[-1][0]
-        _report_uncomputed(scan, report, lambda r, c: r <= last, {}, col0)
+        _report_uncomputed(scan, report, lambda r, c: r <= last, {})
         return None
     shape, positions = matched
     names = sorted(positions, key=positions.__getitem__)
@@ -987,7 +990,6 @@ def _sheet_table(
             (r == header_row and col0 < c <= col0 + width) or (r > header_row and c in used)
         ),
         used,
-        col0,
     ):
         return None
     columns, lines = _take(buffered, rows, header_row, idx)
@@ -1075,7 +1077,6 @@ def _report_uncomputed(
     report: Report,
     read: Callable[[int, int], bool],
     used: dict[int, str],
-    col0: int,
 ) -> bool:
     """An error for each formula without a computed value in a cell that is read: calamine
     reads it as empty, and it is not empty but uncomputed (True when any was reported)."""

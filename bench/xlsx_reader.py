@@ -15,10 +15,12 @@ system CPU, peak RSS from wait4's rusage: the child's own high-water mark); min 
 over --runs. Also measured: evaluate() in-process, split into its phases (the XLSX pre-scan
 that bounds the cost, calamine building the sheet, the table, validation).
 
-Measured on the development machine (2 shared CPUs, load 2-3), 100,000 rows (3.4 MiB,
-39 MiB of sheet XML): validate 5.5-6.5 s wall against pandas + calamine 4.4-5 s (ratio
-1.2-1.4); the old openpyxl iteration alone 15-20 s. At Excel's row limit (--rows 1048575,
-430 MB of sheet XML): evaluate() 33-38 s, peak RSS 920-970 MiB.
+Measured on the development machine (2 shared CPUs, load 2-3), 100,000 rows (3.4 MiB, 39 MiB
+of sheet XML): validate 2.9 s wall (min of 3) against pandas + calamine 2.6 s, ratio 1.12
+(median 1.16); peak RSS 160 against 193 MiB; the old openpyxl iteration alone 14.3 s. At
+Excel's row limit (--rows 1048572, 36 MiB, 430 MB of sheet XML): validate 20.4 s and 864 MiB
+against pandas 22.1 s and 1,375 MiB (ratio 0.92); of evaluate()'s 23.9 s, the pre-scan that
+bounds the cost takes 4.3 s, calamine building the sheet 11.4 s, rows to table 7.0 s.
 
     python bench/xlsx_reader.py [--rows N] [--runs N] [--no-openpyxl] [--regenerate]
 """

@@ -38,13 +38,17 @@ DUCKDB_QUERY = """
 import sys, duckdb
 con = duckdb.connect()
 con.execute("SET enable_progress_bar = false")
-rows = con.sql('''
-    SELECT "Afgørelseskommune", "Lov", "Paragraf",
-           regexp_extract("Afgørelsesdato", '([0-9]{4})') AS aar, "Afgørelse", count(*) AS n
-    FROM read_csv(?, delim=';', header=true, encoding='latin-1', all_varchar=true)
-    GROUP BY ALL
-''', params=[sys.argv[1]]).fetchall()
-print(len(rows), sum(r[-1] for r in rows))
+# The groups stay in the engine (only their count comes back): fetching 300,000 tuples into
+# Python would add some 0.6 s that is no part of a group-by.
+groups, total = con.sql('''
+    SELECT count(*), sum(n) FROM (
+        SELECT "Afgørelseskommune", "Lov", "Paragraf",
+               regexp_extract("Afgørelsesdato", '([0-9]{4})') AS aar, "Afgørelse", count(*) AS n
+        FROM read_csv(?, delim=';', header=true, encoding='latin-1', all_varchar=true)
+        GROUP BY ALL
+    )
+''', params=[sys.argv[1]]).fetchall()[0]
+print(groups, total)
 """
 IMPORT_ONLY = "import danmarkskort_tools.cli, danmarkskort.compute.evaluate"
 

@@ -7,6 +7,7 @@ about a second. Every problem is reported with its line, column and value.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 import json
@@ -678,18 +679,27 @@ def case_keys(numbers: pd.Series) -> pd.Series:
     return pd.Series([_case_key(v) for v in values], index=numbers.index, dtype=object)
 
 
+def _no_empty(values: np.ndarray) -> np.ndarray:
+    """All numbers unique: at most one of them is empty."""
+    empty = np.zeros(len(values), dtype=bool)
+    with contextlib.suppress(ValueError):
+        empty[values.tolist().index("")] = True
+    return empty
+
+
 def _case_rows(check: _Checker, received: dt.date) -> tuple[np.ndarray, np.ndarray]:
     frame = check.frame
     report = check.report
     # Sagsnummer: present and unique, compared as a reader sees it.
     numbers = case_keys(frame["sagsnummer"])
-    empty = numbers.eq("").to_numpy()
+    values = numbers.to_numpy(dtype=object)
+    # 64-bit hashes of a million numbers, sorted: equal numbers have equal hashes, so no
+    # repeated hash means no repeated number (a third of the time of a set or duplicated()).
+    hashes = np.sort(pd.util.hash_array(values, categorize=False))
+    unique = not (hashes[1:] == hashes[:-1]).any()
+    empty = _no_empty(values) if unique else numbers.eq("").to_numpy()
     label = check.table.headers["sagsnummer"]
     check.rows_error("missing_value", "sagsnummer", empty, lambda _v: f"Feltet «{label}» er tomt.")
-    # A set of a million numbers is built three times faster than duplicated() hashes
-    # them; the usual extract has no repeat, and then that is all it costs.
-    values = numbers.to_numpy(dtype=object)
-    unique = len(set(values)) == len(values)
     repeats = (
         np.zeros(len(values), dtype=bool)
         if unique

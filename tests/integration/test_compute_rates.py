@@ -380,3 +380,41 @@ def test_an_upload_at_half_past_midnight_on_new_years_day_accepts_that_days_deci
         "source-key": "incoming/nytaar.csv",
         "received": "2025-12-31T23:30:00+00:00",
     }
+
+
+def test_a_partial_extract_never_replaces_a_year_published_for_the_whole_country(
+    small_extracts, aws
+):
+    """2024 is published from a complete extract; a deliberately partial one of 2024 would
+    show the other municipalities as 'no cases': refused, nothing published."""
+    pointer = {
+        "seq": 3,
+        "key": "record/states/000003.json",
+        "years": [2024],
+        "coverage": {"2024": 98},
+    }
+    aws.s3.put_object(
+        Bucket=DATA_BUCKET, Key="record/current.json", Body=json.dumps(pointer).encode()
+    )
+    upload(aws, "incoming/delvis.csv", CASES.encode())
+    result = load_handler()(object_created("incoming/delvis.csv"), lambda_context())
+    assert result["status"] == "rejected"
+    report = json.loads(
+        aws.s3.get_object(Bucket=DATA_BUCKET, Key=result["keys"]["report_json"])["Body"].read()
+    )
+    [error] = [e for e in report["errors"] if e["code"] == "partial_over_complete"]
+    assert "98 af de 98" in error["message"] and "dækker kun 2" in error["message"]
+    listed = aws.s3.list_objects_v2(Bucket=DATA_BUCKET, Prefix="results/")
+    assert listed.get("KeyCount", 0) == 0
+    # A year published from a partial extract may be replaced by another partial one.
+    pointer["coverage"] = {"2024": 3}
+    aws.s3.put_object(
+        Bucket=DATA_BUCKET, Key="record/current.json", Body=json.dumps(pointer).encode()
+    )
+    upload(
+        aws,
+        "incoming/delvis igen.csv",
+        (CASES + "24-9;Aarhus;;SEL;§ 85;Stadfæstet;2024-05-01\n").encode(),
+    )
+    again = load_handler()(object_created("incoming/delvis igen.csv"), lambda_context())
+    assert again["status"] == "published"

@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import posixpath
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from danmarkskort.compute.evaluate import (
@@ -22,9 +22,10 @@ from danmarkskort.compute.evaluate import (
     too_large_report,
 )
 from danmarkskort.config.sources import BucketSource, ConfigSource, layered
+from danmarkskort.domain.figures import WHOLE_COUNTRY
 from danmarkskort.events import ExtractRejected, ObjectCreatedEvent, RatesComputed
 from danmarkskort.ports import BlobStore, EventPublisher, Once, always
-from danmarkskort.render.record_store import published_years
+from danmarkskort.render.record_store import published_coverage, published_years
 
 INCOMING_PREFIX = "incoming/"
 ARCHIVE = "extracts/{id}/{name}"
@@ -151,6 +152,28 @@ def archive_metadata(key: str, received: str, ident: str) -> dict[str, str]:
     return meta
 
 
+def _refuse_partial_over_complete(ev: Evaluation, published: dict[int, int]) -> Evaluation:
+    """A deliberately partial extract of a year already published for the whole country is
+    refused: it would replace the year, and every municipality outside it would show 'no
+    cases'. A correction of such a year is a complete extract."""
+    if ev.figures is None:
+        return ev
+    clashes = [
+        (aar, n, published[aar])
+        for aar, n in sorted(ev.figures.coverage.items())
+        if n < WHOLE_COUNTRY and published.get(aar, 0) >= WHOLE_COUNTRY
+    ]
+    for aar, n, before in clashes:
+        ev.report.error(
+            "partial_over_complete",
+            f"{aar} er offentliggjort fra et udtræk for hele landet ({before} af de 98 "
+            f"kommuner har sager), men dette udtræk dækker kun {n}. Et delvist udtræk kan "
+            "ikke erstatte et fuldt: de øvrige kommuners tal ville blive vist som «ingen "
+            f"sager». Send et rettet udtræk for hele landet for {aar}.",
+        )
+    return replace(ev, figures=None) if clashes else ev
+
+
 def archive(bucket: BlobStore, key: str, ident: str, data: bytes | None, received: str) -> Archived:
     """Keep the original before anything else happens; a repeat upload keeps the first copy.
     Key and metadata always fit S3's limits; the full name then stands in the report."""
@@ -248,6 +271,9 @@ class ComputeJob:
         _note_archive(evaluation, job)
         if evaluation.accepted and evaluation.figures is not None:
             _note_older_years(evaluation, published_years(self.bucket))
+            evaluation = _refuse_partial_over_complete(
+                evaluation, published_coverage(self.bucket)
+            )
         if evaluation.report.has("internal_error"):
             raise ComputeFailed(evaluation.report_text())
         if evaluation.accepted:

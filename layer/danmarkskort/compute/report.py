@@ -61,6 +61,7 @@ TITLES: dict[str, str] = {
     "partial_extract": "Udtrækket dækker ikke hele landet",
     "partial_year": "Landstallet dækker kun kommunerne i udtrækket",
     "older_than_published": "Udtrækket er ældre end det nyeste offentliggjorte år",
+    "partial_over_complete": "Et delvist udtræk kan ikke erstatte et fuldt år",
 }
 MAX_VALUE_CHARS = 120  # a value in a listing; a broken file can have a megabyte in one cell
 MAX_MESSAGE_CHARS = 2000

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from danmarkskort.domain.figures import covered
 from danmarkskort.domain.record import Record, RecordError, load_record, record_to_json
 from danmarkskort.ports import BlobStore
 
@@ -84,9 +85,26 @@ class RecordStore:
 
     def make_current(self, record: Record) -> None:
         """The state in force from now on (after its site is published). The pointer also
-        names the published years, for compute's report (published_years)."""
-        pointer = {"seq": record.seq, "key": state_key(record.seq), "years": list(record.years)}
+        names the published years and how many municipalities each covers, for compute
+        (published_years, published_coverage)."""
+        pointer = {
+            "seq": record.seq,
+            "key": state_key(record.seq),
+            "years": list(record.years),
+            "coverage": {str(aar): len(codes) for aar, codes in covered(record.figures).items()},
+        }
         self.bucket.put(CURRENT, json.dumps(pointer), content_type=JSON)
+
+
+def published_coverage(bucket: BlobStore) -> dict[int, int]:
+    """Per published year, the municipalities with a case, from the pointer; empty for a
+    pointer written before it said so (compute then has nothing to compare with)."""
+    raw = bucket.get_or_none(CURRENT)
+    try:
+        stated = json.loads(raw).get("coverage") if raw is not None else None
+        return {int(aar): int(n) for aar, n in (stated or {}).items()}
+    except (ValueError, TypeError, AttributeError):
+        return {}
 
 
 def published_years(bucket: BlobStore) -> tuple[int, ...]:

@@ -474,9 +474,21 @@ def _words(pad: np.ndarray, s: np.ndarray, lengths: np.ndarray, count: int) -> n
     span = np.dtype((np.void, 8 * count))
     view = np.ndarray((len(pad) - 8 * count + 1,), dtype=span, buffer=pad, strides=(1,))
     words = view[s].view("<u8").reshape(len(s), count)
-    room = np.minimum(np.maximum(lengths[:, None] - 8 * np.arange(count), 0), 8)
-    words &= _WORD_MASKS[room]
+    words &= _masks(count)[lengths]
     return words
+
+
+_MASKS_BY_LENGTH: dict[int, np.ndarray] = {}
+
+
+def _masks(count: int) -> np.ndarray:
+    """(8 * count + 1, count) table: row L masks the words of a cell of L bytes. One gather
+    per cell instead of computing each word's room (three temporaries the size of words)."""
+    table = _MASKS_BY_LENGTH.get(count)
+    if table is None:
+        room = np.clip(np.arange(8 * count + 1)[:, None] - 8 * np.arange(count), 0, 8)
+        table = _MASKS_BY_LENGTH[count] = _WORD_MASKS[room]
+    return table
 
 
 def _block_codes(

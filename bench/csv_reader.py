@@ -22,15 +22,14 @@ import importlib
 import json
 import os
 import statistics
-import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 compute_bench = importlib.import_module("compute")  # bench/compute.py: the cached extract
+measure = importlib.import_module("measure")  # bench/measure.py
 
 TARGET_RATIO = 2.0
 TARGET_RSS_FACTOR = 4.0
@@ -53,77 +52,18 @@ print(groups, total)
 IMPORT_ONLY = "import danmarkskort_tools.cli, danmarkskort.compute.evaluate"
 
 
-def _measure(cmd: list[str]) -> dict[str, Any]:
-    """Wall, CPU and peak RSS of one child process (rusage of that child alone)."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    out = proc.stdout.read().decode("utf-8", "replace") if proc.stdout else ""
-    err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
-    return {
-        "rc": os.waitstatus_to_exitcode(status),
-        "wall": wall,
-        "cpu": usage.ru_utime + usage.ru_stime,
-        "rss_mib": usage.ru_maxrss / 1024,  # KiB on Linux
-        "out": out,
-        "err": err,
-    }
-
-
-def _series(
-    name: str, cmd: list[str], runs: int, ok_codes: tuple[int, ...] = (0,)
-) -> list[dict[str, Any]]:
-    results = []
-    for _ in range(runs):
-        r = _measure(cmd)
-        if r["rc"] not in ok_codes:
-            print(f"FAILED: {name} exited with {r['rc']}:\n{r['out'][-2000:]}{r['err'][-2000:]}")
-            raise SystemExit(1)
-        results.append(r)
-    return results
-
-
-def _line(name: str, results: list[dict[str, Any]]) -> str:
-    walls = [r["wall"] for r in results]
-    cpus = [r["cpu"] for r in results]
-    rss = max(r["rss_mib"] for r in results)
-    return (
-        f"{name:30s} wall min {min(walls):5.2f} s, median {statistics.median(walls):5.2f} s; "
-        f"CPU min {min(cpus):5.2f} s; peak RSS {rss:,.0f} MiB"
-    )
-
-
 def phases(path: Path) -> None:
     """Child: evaluate() in-process, phase by phase (what the whole-process figure holds)."""
-    t0 = time.perf_counter()
-    from danmarkskort.compute import extract, validation
-    from danmarkskort.compute.evaluate import evaluate
 
-    t_import = time.perf_counter() - t0
-    data = path.read_bytes()
-    times: dict[str, float] = {}
+    def timed(time: Callable[[str, Any, str], None]) -> None:
+        import danmarkskort.compute.evaluate as ev_module
 
-    def timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-        def wrapper(*a: Any, **kw: Any) -> Any:
-            t = time.perf_counter()
-            try:
-                return fn(*a, **kw)
-            finally:
-                times[name] = times.get(name, 0.0) + time.perf_counter() - t
+        time("read (csv_reader + bounds)", ev_module, "read_extract")
+        time("validate", ev_module, "validate")
+        time("compute_figures", ev_module, "compute_figures")
+        time("provision_records", ev_module, "provision_records")
 
-        return wrapper
-
-    import danmarkskort.compute.evaluate as ev_module
-
-    ev_module.read_extract = timed("read (csv_reader + bounds)", extract.read_extract)
-    ev_module.validate = timed("validate", validation.validate)
-    ev_module.compute_figures = timed("compute_figures", ev_module.compute_figures)
-    ev_module.provision_records = timed("provision_records", ev_module.provision_records)
-    t1 = time.perf_counter()
-    ev = evaluate(data, path.name)
-    total = time.perf_counter() - t1
-    print(json.dumps({"import": t_import, "evaluate": total, "accepted": ev.accepted, **times}))
+    measure.phases(path, timed)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,16 +85,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"file size:                      {size_mib:,.1f} MiB (Windows-1252, ';')")
     print(f"load average:                   {', '.join(f'{x:.2f}' for x in os.getloadavg())} "
           f"on {os.cpu_count()} CPUs (other work on the machine slows both sides)")  # fmt: skip
-    duck = _series("duckdb", [sys.executable, "-c", DUCKDB_QUERY, str(path)], args.runs)
-    ours = _series("validate", ours_cmd, args.runs)
+    duck = measure.series("duckdb", [sys.executable, "-c", DUCKDB_QUERY, str(path)], args.runs)
+    ours = measure.series("validate", ours_cmd, args.runs)
     if "er godkendt" not in ours[0]["out"]:
         print("FAILED: the extract was rejected:\n" + ours[0]["out"][:3000], file=sys.stderr)
         return 1
-    imports = _series("import", [sys.executable, "-c", IMPORT_ONLY], args.runs)
+    imports = measure.series("import", [sys.executable, "-c", IMPORT_ONLY], args.runs)
     groups, total = (int(x) for x in duck[0]["out"].split()[-2:])
-    print(_line("duckdb read_csv + GROUP BY", duck) + f" ({groups:,} groups of {total:,} rows)")
-    print(_line("danmarkskort validate", ours))
-    print(_line("  of which: imports alone", imports))
+    print(
+        measure.line("duckdb read_csv + GROUP BY", duck) + f" ({groups:,} groups of {total:,} rows)"
+    )
+    print(measure.line("danmarkskort validate", ours))
+    print(measure.line("  of which: imports alone", imports))
     ratio = min(r["wall"] for r in ours) / min(r["wall"] for r in duck)
     ratio_med = statistics.median(r["wall"] for r in ours) / statistics.median(
         r["wall"] for r in duck
@@ -168,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         f"peak RSS vs file size:          {rss:,.0f} MiB = {rss / size_mib:.1f}x the file; "
         f"target < {TARGET_RSS_FACTOR:.0f}x ({TARGET_RSS_FACTOR * size_mib:,.0f} MiB): {ok}"
     )
-    split = _series("phases", [sys.executable, __file__, "--phases", str(path)], 1)
+    split = measure.series("phases", [sys.executable, __file__, "--phases", str(path)], 1)
     p = json.loads(split[0]["out"].strip().splitlines()[-1])
     parts = ", ".join(f"{k} {v:.2f} s" for k, v in p.items() if k not in ("accepted", "evaluate"))
     print(f"in-process evaluate():          {p['evaluate']:.2f} s ({parts})")

@@ -34,16 +34,14 @@ import importlib.metadata
 import json
 import os
 import statistics
-import subprocess
 import sys
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 compute_bench = importlib.import_module("compute")  # bench/compute.py: cache and fingerprint
+measure = importlib.import_module("measure")  # bench/measure.py
 
 CACHE = compute_bench.CACHE
 YEARS = compute_bench.YEARS
@@ -82,7 +80,7 @@ def extract_path(rows: int, regenerate: bool) -> Path:
     for old in CACHE.glob(f"cases_{per_year * len(YEARS)}_*.xlsx"):
         old.unlink()
     tmp = path.with_suffix(".tmp")
-    r = _run([sys.executable, __file__, "--generate", str(tmp), "--per-year", str(per_year)])
+    r = measure.run([sys.executable, __file__, "--generate", str(tmp), "--per-year", str(per_year)])
     if r["rc"] != 0:
         raise SystemExit(f"FAILED: generating the extract:\n{r['err'][-3000:]}")
     tmp.rename(path)
@@ -97,100 +95,21 @@ def generate(path: Path, per_year: int) -> None:
     write_extract(path, fmt="xlsx", years=YEARS, cases_per_year=per_year)
 
 
-def _run(cmd: list[str]) -> dict[str, Any]:
-    """Wall, CPU and peak RSS of one child process (wait4's rusage: that child alone)."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out, err = _drain(proc)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    return {
-        "rc": os.waitstatus_to_exitcode(status),
-        "wall": wall,
-        "cpu": usage.ru_utime + usage.ru_stime,
-        "rss_mib": usage.ru_maxrss / 1024,  # KiB on Linux
-        "out": out,
-        "err": err,
-    }
-
-
-def _drain(proc: subprocess.Popen[bytes]) -> tuple[str, str]:
-    """The child's output, read without reaping it (wait4 must see it exit)."""
-    chunks: dict[str, list[bytes]] = {"out": [], "err": []}
-
-    def pump(name: str, stream: Any) -> None:
-        for block in iter(lambda: stream.read(65536), b""):
-            chunks[name].append(block)
-
-    threads = [
-        threading.Thread(target=pump, args=("out", proc.stdout)),
-        threading.Thread(target=pump, args=("err", proc.stderr)),
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    out, err = (b"".join(chunks[k]).decode("utf-8", "replace") for k in ("out", "err"))
-    return out, err
-
-
-def _series(
-    name: str, cmd: list[str], runs: int, ok: tuple[int, ...] = (0,)
-) -> list[dict[str, Any]]:
-    results = []
-    for _ in range(runs):
-        r = _run(cmd)
-        if r["rc"] not in ok:
-            print(f"FAILED: {name} exited with {r['rc']}:\n{r['out'][-2000:]}{r['err'][-2000:]}")
-            raise SystemExit(1)
-        results.append(r)
-    return results
-
-
-def _line(name: str, results: list[dict[str, Any]]) -> str:
-    walls = [r["wall"] for r in results]
-    cpus = [r["cpu"] for r in results]
-    rss = max(r["rss_mib"] for r in results)
-    return (
-        f"{name:30s} wall min {min(walls):6.2f} s, median {statistics.median(walls):6.2f} s; "
-        f"CPU min {min(cpus):6.2f} s; peak RSS {rss:,.0f} MiB"
-    )
-
-
 def phases(path: Path) -> None:
     """Child: evaluate() in-process, phase by phase (what the whole-process figure holds)."""
-    t0 = time.perf_counter()
-    from danmarkskort.compute import extract, validation, xlsx_reader
-    from danmarkskort.compute.evaluate import evaluate
+    from danmarkskort.compute import xlsx_reader
 
-    t_import = time.perf_counter() - t0
-    data = path.read_bytes()
-    times: dict[str, float] = {}
+    def timed(time: Callable[[str, Any, str], None]) -> None:
+        import danmarkskort.compute.evaluate as ev_module
 
-    def timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-        def wrapper(*a: Any, **kw: Any) -> Any:
-            t = time.perf_counter()
-            try:
-                return fn(*a, **kw)
-            finally:
-                times[name] = times.get(name, 0.0) + time.perf_counter() - t
+        time("read", ev_module, "read_extract")
+        time("validate", ev_module, "validate")
+        time("compute_figures", ev_module, "compute_figures")
+        time("calamine open", xlsx_reader, "_open_calamine")
+        time("pre-scan", xlsx_reader, "_scan_sheet")
+        time("rows to table", xlsx_reader, "_sheet_table")
 
-        return wrapper
-
-    import danmarkskort.compute.evaluate as ev_module
-
-    ev_module.read_extract = timed("read", extract.read_extract)
-    ev_module.validate = timed("validate", validation.validate)
-    ev_module.compute_figures = timed("compute_figures", ev_module.compute_figures)
-    xlsx_reader._open_calamine = timed("calamine open", xlsx_reader._open_calamine)
-    xlsx_reader._scan_sheet = timed("pre-scan", xlsx_reader._scan_sheet)
-    xlsx_reader._sheet_table = timed("rows to table", xlsx_reader._sheet_table)
-    t1 = time.perf_counter()
-    ev = evaluate(data, path.name)
-    total = time.perf_counter() - t1
-    known = sum(times[k] for k in ("calamine open", "pre-scan", "rows to table"))
-    times["calamine sheet (the rest of read)"] = times["read"] - known
-    print(json.dumps({"import": t_import, "evaluate": total, "accepted": ev.accepted, **times}))
+    measure.phases(path, timed)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -218,14 +137,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"file size:                      {size_mib:,.1f} MiB ({args.rows:,} case rows)")
     print(f"load average:                   {', '.join(f'{x:.2f}' for x in os.getloadavg())} "
           f"on {os.cpu_count()} CPUs (other work on the machine slows both sides)")  # fmt: skip
-    pandas = _series("pandas", [sys.executable, "-c", PANDAS_QUERY, str(path)], args.runs)
-    ours = _series("validate", ours_cmd, args.runs, ok=(0, 2))
+    pandas = measure.series("pandas", [sys.executable, "-c", PANDAS_QUERY, str(path)], args.runs)
+    ours = measure.series("validate", ours_cmd, args.runs, ok=(0, 2))
     if "er godkendt" not in ours[0]["out"]:
         print("FAILED: the extract was rejected:\n" + ours[0]["out"][:3000], file=sys.stderr)
         return 1
     groups, total = (int(x) for x in pandas[0]["out"].split()[-2:])
-    print(_line("pandas read_excel + groupby", pandas) + f" ({groups:,} groups of {total:,} rows)")
-    print(_line("danmarkskort validate", ours))
+    print(
+        measure.line("pandas read_excel + groupby", pandas)
+        + f" ({groups:,} groups of {total:,} rows)"
+    )
+    print(measure.line("danmarkskort validate", ours))
     ratio = min(r["wall"] for r in ours) / min(r["wall"] for r in pandas)
     ratio_med = statistics.median(r["wall"] for r in ours) / statistics.median(
         r["wall"] for r in pandas
@@ -234,10 +156,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ratio (wall, ours / pandas):    {ratio:.2f} (min), {ratio_med:.2f} (median); "
           f"target <= {TARGET_RATIO}: {ok}")  # fmt: skip
     if not args.no_openpyxl:
-        old = _series("openpyxl", [sys.executable, "-c", OPENPYXL_ITERATION, str(path)], 1)
-        print(_line("openpyxl read-only iteration", old) + " (the old reader's way in; 1 run)")
-    split = _series("phases", [sys.executable, __file__, "--phases", str(path)], 1)
+        old = measure.series("openpyxl", [sys.executable, "-c", OPENPYXL_ITERATION, str(path)], 1)
+        print(
+            measure.line("openpyxl read-only iteration", old) + " (the old reader's way in; 1 run)"
+        )
+    split = measure.series("phases", [sys.executable, __file__, "--phases", str(path)], 1)
     p = json.loads(split[0]["out"].strip().splitlines()[-1])
+    known = sum(p[k] for k in ("calamine open", "pre-scan", "rows to table"))
+    p["calamine sheet (the rest of read)"] = p["read"] - known
     parts = ", ".join(f"{k} {v:.2f} s" for k, v in p.items() if k not in ("accepted", "evaluate"))
     print(f"in-process evaluate():          {p['evaluate']:.2f} s ({parts}); "
           f"peak RSS {split[0]['rss_mib']:,.0f} MiB")  # fmt: skip

@@ -177,11 +177,12 @@ def figures_to_csv(figures: list[Figure] | tuple[Figure, ...]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(FIELDS)
     for f in figures:
-        writer.writerow([_csv_cell(getattr(f, name)) for name in FIELDS])
+        writer.writerow([csv_cell(getattr(f, name)) for name in FIELDS])
     return out.getvalue()
 
 
-def _csv_cell(value: object) -> object:
+def csv_cell(value: object) -> object:
+    """As the figures contract writes it: full precision, true/false, an empty missing cell."""
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -36,7 +36,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from danmarkskort import text as fmt
 from danmarkskort import xlsx_writer
 from danmarkskort.domain.areas import Mapping
-from danmarkskort.domain.figures import FIELDS, Figure, FiguresDoc
+from danmarkskort.domain.figures import FIELDS, Figure, FiguresDoc, csv_cell
 from danmarkskort.domain.municipalities import NATIONAL_CODE, Municipality, registry
 from danmarkskort.domain.record import ChangeEntry, Correction, correction_text
 from danmarkskort.domain.remarks import Remark, RemarkBook
@@ -487,8 +487,8 @@ class _Renderer:
         for f in self._year_figures(years):
             writer.writerow(
                 [
-                    *(_csv_cell(getattr(f, name)) for name in FIELDS),
-                    *(_csv_cell(v) for v in self._shown_values(f)),
+                    *(csv_cell(getattr(f, name)) for name in FIELDS),
+                    *(csv_cell(v) for v in self._shown_values(f)),
                 ]
             )
         return ("\ufeff" + out.getvalue()).encode("utf-8")
@@ -560,17 +560,6 @@ SHOWN_NOTE = (
     "halvt op; aendring_pp_vist er forskellen mellem de to viste procenter. De øvrige tal har "
     "fuld præcision."
 )
-
-
-def _csv_cell(value: object) -> object:
-    """As the figures contract writes it: full precision, true/false, an empty missing cell."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)
-    return value
 
 
 HTML = "text/html; charset=utf-8"

@@ -474,7 +474,7 @@ def _words(pad: np.ndarray, s: np.ndarray, lengths: np.ndarray, count: int) -> n
     span = np.dtype((np.void, 8 * count))
     view = np.ndarray((len(pad) - 8 * count + 1,), dtype=span, buffer=pad, strides=(1,))
     words = view[s].view("<u8").reshape(len(s), count)
-    words &= _masks(count)[lengths]
+    words &= np.take(_masks(count), lengths, axis=0)  # take: several times [] on rows
     return words
 
 
@@ -507,7 +507,7 @@ def _block_codes(
     local, _ = pd.factorize(key)
     firsts = np.empty(local.max(initial=-1) + 1, dtype=np.int64)
     firsts[local[::-1]] = np.arange(len(local) - 1, -1, -1)
-    if count > 1 and (words[firsts][local] != words).any():
+    if count > 1 and not np.array_equal(np.take(words[firsts], local, axis=0), words):
         return _codes_as_bytes(data, a, s, e, memo)  # two cells with one key: as bytes
     lut = np.array(
         [memo.setdefault(data[a + int(s[f]) : a + int(e[f])], len(memo)) for f in firsts],

@@ -695,7 +695,10 @@ def _case_rows(check: _Checker, received: dt.date) -> tuple[np.ndarray, np.ndarr
     values = numbers.to_numpy(dtype=object)
     # 64-bit hashes of a million numbers, sorted: equal numbers have equal hashes, so no
     # repeated hash means no repeated number (a third of the time of a set or duplicated()).
-    hashes = np.sort(pd.util.hash_array(values, categorize=False))
+    # Python's own string hash: twice as fast as pandas' hash_array; that it differs between
+    # processes does not matter, since a repeated hash only sends the check the exact way.
+    hashes = np.fromiter(map(hash, values), dtype=np.int64, count=len(values))
+    hashes.sort()
     unique = not (hashes[1:] == hashes[:-1]).any()
     empty = _no_empty(values) if unique else numbers.eq("").to_numpy()
     label = check.table.headers["sagsnummer"]

@@ -533,9 +533,28 @@ def _cell_texts(pad: np.ndarray, s: np.ndarray, e: np.ndarray, encoding: str) ->
     span = np.dtype((np.void, wide))
     view = np.ndarray((len(pad) - wide + 1,), dtype=span, buffer=pad, strides=(1,))
     matrix = view[s].view(np.uint8).reshape(len(s), wide)
-    matrix *= np.arange(wide) < lengths[:, None]
-    matrix[np.arange(len(s)), lengths] = 0x0A
-    return matrix.tobytes().replace(b"\x00", b"").decode(encoding).split("\n")[:-1]
+    keep, line_break = _text_masks(wide)
+    matrix &= np.take(keep, lengths, axis=0)
+    matrix |= np.take(line_break, lengths, axis=0)
+    joined = matrix.tobytes().replace(b"\x00", b"")
+    # Every reader encoding (UTF-8, Windows-1252) reads ASCII as ASCII, and that codec is
+    # ten times faster than cp1252's character map.
+    return joined.decode("ascii" if joined.isascii() else encoding).split("\n")[:-1]
+
+
+_TEXT_MASKS: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _text_masks(wide: int) -> tuple[np.ndarray, np.ndarray]:
+    """(wide, wide) tables for a cell of L bytes: row L keeps its bytes, and puts a line
+    break after them (two row gathers instead of a comparison and a scatter per cell)."""
+    tables = _TEXT_MASKS.get(wide)
+    if tables is None:
+        span = np.arange(wide)
+        keep = np.where(span[None, :] < span[:, None], 0xFF, 0).astype(np.uint8)
+        line_break = np.where(span[None, :] == span[:, None], 0x0A, 0).astype(np.uint8)
+        tables = _TEXT_MASKS[wide] = (keep, line_break)
+    return tables
 
 
 def _categorical(blocks: list[np.ndarray], memo: dict[bytes, int], encoding: str) -> pd.Categorical:

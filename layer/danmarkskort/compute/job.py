@@ -271,9 +271,7 @@ class ComputeJob:
         _note_archive(evaluation, job)
         if evaluation.accepted and evaluation.figures is not None:
             _note_older_years(evaluation, published_years(self.bucket))
-            evaluation = _refuse_partial_over_complete(
-                evaluation, published_coverage(self.bucket)
-            )
+            evaluation = _refuse_partial_over_complete(evaluation, published_coverage(self.bucket))
         if evaluation.report.has("internal_error"):
             raise ComputeFailed(evaluation.report_text())
         if evaluation.accepted:

@@ -38,8 +38,9 @@ CASES = {
         lambda: HEADER + ROW + b";;;;;;;\n" * ((MAX_BYTES - 200) // 8),
         "too_many_lines",
     ),
-    "an unclosed quote before 200 MB of rows": (
-        lambda: HEADER + b'Drag\xc3\xb8r;SEL;"\xc2\xa7 83;2024;1;0;0;0\n' + ROW * (MAX_BYTES // 27),
+    # 3.9 million lines (120 MB): under the line limit, which would otherwise answer first.
+    "an unclosed quote before 120 MB of rows": (
+        lambda: HEADER + b'Drag\xc3\xb8r;SEL;"\xc2\xa7 83;2024;1;0;0;0\n' + ROW * 3_900_000,
         "bad_quoting",
     ),
 }

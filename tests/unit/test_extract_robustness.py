@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from tests.config_support import SMALL_EXTRACTS, small_config_dir
+from tests.workbooks import openpyxl_workbook as workbook
 
 RECEIVED = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
 AGG_COLUMNS = [
@@ -100,19 +101,6 @@ def fig(ev, code: str = "000", year: int = 2024, area: str = "socialomraadet"):
 def split(ev, code: str = "000", year: int = 2024, area: str = "socialomraadet"):
     f = fig(ev, code, year, area)
     return (f.stadfaestet, f.aendret_ophaevet, f.hjemvist, f.afvist)
-
-
-def workbook(*sheets: list[list[object]], titles: tuple[str, ...] = ()) -> bytes:
-    wb = Workbook()
-    for i, rows in enumerate(sheets):
-        ws = wb.active if i == 0 else wb.create_sheet()
-        if i < len(titles):
-            ws.title = titles[i]
-        for row in rows:
-            ws.append(row)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
 
 
 # --- CSV as Excel and others write it: accepted, with the right figures ---------------------

@@ -24,6 +24,8 @@ from danmarkskort.compute.report import Report
 from danmarkskort.compute.xlsx_reader import read_xlsx
 from openpyxl import Workbook
 
+from tests.workbooks import openpyxl_workbook
+
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 STRICT = "http://purl.oclc.org/ooxml/spreadsheetml/main"
@@ -178,20 +180,6 @@ def workbook(
 def shared_xml(texts: Iterable[str]) -> bytes:
     body = "".join(f"<si><t>{t}</t></si>" for t in texts)
     return f'<?xml version="1.0"?><sst xmlns="{MAIN}">{body}</sst>'.encode()
-
-
-def openpyxl_bytes(*sheets: list[list[object]], titles: Iterable[str] = ()) -> bytes:
-    wb = Workbook()
-    titles = list(titles)
-    for i, rows in enumerate(sheets):
-        ws = wb.active if i == 0 else wb.create_sheet()
-        if i < len(titles):
-            ws.title = titles[i]
-        for row in rows:
-            ws.append(row)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
 
 
 def read(data: bytes):
@@ -386,7 +374,7 @@ def test_an_empty_first_visible_sheet_names_the_sheet_with_data():
 
 
 def test_a_formula_without_a_computed_value_is_an_error_at_its_cell():
-    data = openpyxl_bytes(
+    data = openpyxl_workbook(
         [
             [*AGG_HEADER, "Note"],
             ["Dragør", "SEL", "§ 83", 2024, "=1+1", 0, 0, 0, "=A2"],
@@ -403,7 +391,7 @@ def test_a_formula_without_a_computed_value_is_an_error_at_its_cell():
 
 
 def test_formulas_in_columns_that_are_not_read_are_no_problem():
-    data = openpyxl_bytes(
+    data = openpyxl_workbook(
         [[*AGG_HEADER, "Note"], ["Dragør", "SEL", "§ 83", 2024, 1, 0, 0, 0, "=A2"]]
     )
     table, report = read(data)

@@ -268,6 +268,33 @@ def _address(value: str) -> str:
 
 EmailAddress = Annotated[str, StringConstraints(max_length=254), AfterValidator(_address)]
 
+# --- web addresses and phone numbers -----------------------------------------------------
+
+# An absolute http(s) address without spaces, quotes or angle brackets: it goes into href
+# attributes and mails as it is (autoescaped, but a javascript: URL would still run).
+_WEB_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:[/?#][^\s\"'<>\\]*)?")
+_PHONE = re.compile(r"\+?[0-9][0-9 ]{6,18}[0-9]")
+
+
+def _web_url(value: str) -> str:
+    if problem := unsafe_character(value):
+        raise FieldError(f"contains {problem}")
+    text = value.strip()
+    if not _WEB_URL.fullmatch(text):
+        raise FieldError("is not an absolute web address (https://…) without spaces or quotes")
+    return text
+
+
+def _phone(value: str) -> str:
+    text = value.strip()
+    if not _PHONE.fullmatch(text):
+        raise FieldError("is not a phone number (digits and spaces, optionally a leading +)")
+    return text
+
+
+WebUrl = Annotated[str, StringConstraints(max_length=500), AfterValidator(_web_url)]
+Phone = Annotated[str, StringConstraints(max_length=30), AfterValidator(_phone)]
+
 # --- format templates -----------------------------------------------------------------------
 
 

@@ -40,9 +40,11 @@ from danmarkskort.config.fields import (
     Name,
     OptionalParagraph,
     Paragraph,
+    Phone,
     Reference,
     RemarkText,
     Slug,
+    WebUrl,
     Year,
     kommunekode,
     template,
@@ -504,6 +506,62 @@ class UdtraekFile(ConfigFile):
     )
 
 
+# --- udgiver.json ---------------------------------------------------------------------------
+
+
+class ContactEntry(Entry):
+    """Whom to ask: a name or function, the unit, and at least one way to reach it. Used by
+    udgiver.json (the site's contact) and mail.json (the figures' contact in the mails)."""
+
+    navn: Label | None = Field(None, description="A person or a function, e.g. 'Kontoret for…'.")
+    enhed: Label | None = Field(None, description="The unit or office.")
+    email: EmailAddress | None = None
+    telefon: Phone | None = None
+    adresse: Label | None = Field(None, description="Postal address on one line.")
+
+    @model_validator(mode="after")
+    def _reachable(self) -> ContactEntry:
+        if not (self.email or self.telefon or self.adresse):
+            raise FieldError("needs at least one of 'email', 'telefon' or 'adresse'")
+        if not (self.navn or self.enhed):
+            raise FieldError("needs 'navn' or 'enhed': whom the reader reaches")
+        return self
+
+
+class PublisherEntry(Entry):
+    navn: Name = Field(description="Who publishes the site, e.g. 'Social- og Boligministeriet'.")
+    url: WebUrl | None = Field(None, description="The publisher's own website.")
+
+
+class StatementEntry(Entry):
+    """The accessibility statement (webtilgængelighedsloven): a link to the statement made
+    with Digitaliseringsstyrelsen's tool (was.digst.dk), or its text, published as a page."""
+
+    url: WebUrl | None = Field(None, description="Where the statement is published.")
+    tekst: OptionalParagraph | None = Field(
+        None, description="The statement's text; paragraphs are separated by a blank line."
+    )
+    opdateret: IsoDate | None = Field(None, description="When the statement was last reviewed.")
+
+    @model_validator(mode="after")
+    def _one_of(self) -> StatementEntry:
+        if bool(self.url) == bool(self.tekst):
+            raise FieldError("needs exactly one of 'url' (a link) or 'tekst' (the statement)")
+        return self
+
+
+class UdgiverFile(ConfigFile):
+    """Who publishes the site and how to reach them, and its accessibility statement: named
+    on every page (footer) and in the reading guide."""
+
+    FILE: ClassVar[str] = "udgiver.json"
+    model_config = ConfigDict(title=FILE)
+
+    udgiver: PublisherEntry
+    kontakt: ContactEntry
+    tilgaengelighedserklaering: StatementEntry
+
+
 FILES: tuple[type[ConfigFile], ...] = (
     AreasFile,
     RemarksFile,
@@ -512,6 +570,7 @@ FILES: tuple[type[ConfigFile], ...] = (
     MailFile,
     KortFile,
     UdtraekFile,
+    UdgiverFile,
 )
 
 

@@ -19,7 +19,7 @@ from danmarkskort.domain.areas import default_mapping
 from danmarkskort.domain.municipalities import Registry
 from danmarkskort.domain.remarks import RemarkBook, load_remark_book
 from danmarkskort.render import site as site_module
-from danmarkskort.render.geometry import GeometryError, parse_tilegrid, tilegrid
+from danmarkskort.render.geometry import GeometryError, label_width, parse_tilegrid, tilegrid
 from danmarkskort.render.site import RenderError, build_site
 from danmarkskort.render.style import load_style, parse_style
 
@@ -138,7 +138,7 @@ def test_tile_grid_has_one_free_tile_per_municipality() -> None:
     assert g.kind == "tilegrid"
     assert len(g.shapes) == 98 and len(set(g.codes())) == 98
     assert len({(s.lx, s.ly) for s in g.shapes}) == 98
-    assert all(s.label and len(s.label) <= 4 for s in g.shapes)
+    assert all(s.label and label_width(s.label, s.label_size) <= 36 for s in g.shapes)
     assert len({s.label for s in g.shapes}) == 98
 
 
@@ -164,7 +164,7 @@ def test_bad_tile_grid_is_rejected() -> None:
     with pytest.raises(GeometryError, match="no tile for municipality 860"):
         parse_tilegrid("\n".join(ln for ln in lines if not ln.startswith("860;")))
     with pytest.raises(GeometryError, match=r"cell \(\d+, \d+\) is taken"):
-        parse_tilegrid(text.replace("155;DRA;12;9", "155;DRA;13;8"))
+        parse_tilegrid(text.replace("155;Dragør;12;9", "155;Dragør;13;8"))
     with pytest.raises(GeometryError, match="'kommunekode' = '999' is unknown"):
         parse_tilegrid(text + "\n999;QQQ;0;0")
 
@@ -206,6 +206,7 @@ class _Checker(HTMLParser):
         super().__init__()
         self.html_lang = None
         self.external: list[str] = []
+        self.links_out: list[str] = []
         self.ids: list[str] = []
         self.imgs_without_alt = 0
 
@@ -217,7 +218,9 @@ class _Checker(HTMLParser):
             self.ids.append(a["id"])
         for attr in ("src", "href"):
             if a.get(attr, "").startswith(("http:", "https:", "//")):
-                self.external.append(f"{tag} {attr}={a[attr]}")
+                # A link the reader follows (the publisher's site) is no resource the page loads.
+                where = self.links_out if tag == "a" else self.external
+                where.append(f"{tag} {attr}={a[attr]}")
         if tag == "img" and "alt" not in a:
             self.imgs_without_alt += 1
 
@@ -249,6 +252,8 @@ def test_pages_are_danish_self_contained_and_unique_ids(site) -> None:
             c = check_html(f.body.decode("utf-8"))
             assert c.html_lang == "da", f.path
             assert c.external == [], (f.path, c.external[:3])
+            # Outgoing links: only the publisher's site from udgiver.json.
+            assert set(c.links_out) <= {"a href=https://www.sm.dk"}, f.path
             assert len(c.ids) == len(set(c.ids)), f.path
             assert c.imgs_without_alt == 0
 

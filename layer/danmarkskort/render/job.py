@@ -25,6 +25,7 @@ from danmarkskort.ports import BlobStore, EventPublisher, Once, always
 from danmarkskort.render.geojson import geometry_from_geojson
 from danmarkskort.render.geometry import MapGeometry, tilegrid
 from danmarkskort.render.publish import publish_site
+from danmarkskort.render.publisher import load_publisher
 from danmarkskort.render.record_store import RecordStore, state_key
 from danmarkskort.render.site import build_site
 from danmarkskort.render.style import load_style
@@ -149,6 +150,7 @@ class RenderJob:
                 for s in record.sources
             },
             changelog=record.changelog,
+            publisher=load_publisher(source),
         )
         years = list(published_figures.years)
         about = {

@@ -41,6 +41,7 @@ from danmarkskort.domain.municipalities import NATIONAL_CODE, Municipality, regi
 from danmarkskort.domain.record import ChangeEntry, Correction, correction_text
 from danmarkskort.domain.remarks import Remark, RemarkBook
 from danmarkskort.render.geometry import MapGeometry
+from danmarkskort.render.publisher import STATEMENT_PAGE, Publisher, bundled_publisher
 from danmarkskort.render.style import MapStyle
 
 VERSION_PREFIX = "v/"
@@ -234,8 +235,10 @@ class _Renderer:
         published: str,
         provenance: dict[int, dict[str, str]] | None = None,
         changelog: tuple[ChangeEntry, ...] = (),
+        publisher: Publisher | None = None,
     ) -> None:
         self.ix = _Index(doc, mapping)
+        self.publisher = publisher or bundled_publisher()
         self.provenance = provenance or {}
         self.changelog = changelog
         self.doc = doc
@@ -264,6 +267,8 @@ class _Renderer:
             "geometry_kind": geometry.kind,
             "geometry_attribution": geometry.attribution,
             "has_corrections": bool(changelog),
+            "publisher": self.publisher,
+            "statement_page": STATEMENT_PAGE,
         }
         self._maps: dict[tuple[int, str], dict[str, Any]] = {}
 
@@ -320,9 +325,19 @@ class _Renderer:
         self._maps[key] = view
         return view
 
-    def _page(self, template: str, base: str, **ctx: Any) -> bytes:
+    def _page(self, template: str, base: str, canonical: str | None = None, **ctx: Any) -> bytes:
+        """A page; ``canonical`` is its stable path from the site root (an entry point, never
+        under v/<version>/), declared so that shared links and search engines land on the
+        current figures. Snippets have none: they are embedded elsewhere."""
+        root = _root(base, self.version)
+        href = None
+        if canonical is not None:
+            page = "" if canonical == "index.html" else canonical
+            href = f"{self.site_url}/{page}" if self.site_url else (root + page or "./")
         return (
-            self.env.get_template(template).render(**self.common, base=base, **ctx).encode("utf-8")
+            self.env.get_template(template)
+            .render(**self.common, base=base, root=root, canonical=href, **ctx)
+            .encode("utf-8")
         )
 
     def _snippet_base(self, depth_base: str) -> str:
@@ -332,7 +347,7 @@ class _Renderer:
         return depth_base
 
     # --- the pages ---
-    def year_page(self, aar: int, base: str) -> bytes:
+    def year_page(self, aar: int, base: str, path: str = "") -> bytes:
         prev = self.ix.previous(aar)
         sections = []
         for omraade in self.ix.areas:
@@ -359,7 +374,13 @@ class _Renderer:
             if e.aar == aar
         ]
         return self._page(
-            "aar.html", base, aar=aar, prev=prev, sections=sections, corrected=corrected
+            "aar.html",
+            base,
+            path or f"{aar}/index.html",
+            aar=aar,
+            prev=prev,
+            sections=sections,
+            corrected=corrected,
         )
 
     def snippet_svg(self, aar: int, omraade: str, base: str) -> bytes:
@@ -402,7 +423,13 @@ class _Renderer:
             if c.kommunekode == m.code
         ]
         return self._page(
-            "kommune.html", base, m=m, area_views=areas, remarks=remarks, corrected=corrected
+            "kommune.html",
+            base,
+            municipality_path(m),
+            m=m,
+            area_views=areas,
+            remarks=remarks,
+            corrected=corrected,
         )
 
     def _change(self, c: Correction) -> str:
@@ -430,7 +457,15 @@ class _Renderer:
                     "rows": rows,
                 }
             )
-        return self._page("rettelser.html", base, entries=entries)
+        return self._page("rettelser.html", base, "rettelser.html", entries=entries)
+
+    def find_page(self, base: str) -> bytes:
+        """Where 'Find din kommune' lands (also from the snippets, which have no script): every
+        municipality as a link; site.js narrows the list to ?q= or opens the one match."""
+        return self._page("find.html", base, "find.html")
+
+    def statement_page(self, base: str) -> bytes:
+        return self._page("tilgaengelighed.html", base, STATEMENT_PAGE)
 
     def _remarks_over_years(self, code: str) -> list[dict[str, Any]]:
         out = []
@@ -456,7 +491,9 @@ class _Renderer:
                     "til": fmt.long_date(a.gyldig_til) if a.gyldig_til else None,
                 }
             )
-        return self._page("laesevejledning.html", base, arrangements=arrangements)
+        return self._page(
+            "laesevejledning.html", base, "laesevejledning.html", arrangements=arrangements
+        )
 
     def _year_figures(self, years: list[int]) -> list[Figure]:
         """These years' figures in year, area and code order (the country first)."""
@@ -580,6 +617,7 @@ def build_site(
     published: str | None = None,
     provenance: dict[int, dict[str, str]] | None = None,
     changelog: tuple[ChangeEntry, ...] = (),
+    publisher: Publisher | None = None,
 ) -> Site:
     """Every file of the site for this figures document (versioned files and entry points).
     ``provenance``: per year, the extract its figures come from (the record's sources)."""
@@ -596,6 +634,7 @@ def build_site(
         published=published,
         provenance=provenance,
         changelog=changelog,
+        publisher=publisher,
     )
     vroot = f"{VERSION_PREFIX}{version}/"
     files: list[SiteFile] = []
@@ -640,14 +679,29 @@ def build_site(
         both(municipality_path(m), lambda b, m=m: r.municipality_page(m, b), HTML)
     both("laesevejledning.html", r.guide, HTML)
     both("rettelser.html", r.corrections_page, HTML)
+    both("find.html", r.find_page, HTML)
+    if r.publisher.has_statement_page:
+        both(STATEMENT_PAGE, r.statement_page, HTML)
     # The root start page is the latest year's, and goes last of all.
-    both("index.html", lambda b: r.year_page(r.latest, b), HTML)
+    both("index.html", lambda b: r.year_page(r.latest, b, "index.html"), HTML)
     links = {
         "reading_guide": f"{vroot}laesevejledning.html",
         "municipality_page": f"{vroot}kommune/{{kommunekode}}-{{slug}}.html",
         "year_page": f"{vroot}{{aar}}/index.html",
     }
     return Site(version=version, files=tuple(files), entry_points=tuple(entries), links=links)
+
+
+def _root(base: str, version: str) -> str:
+    """The site root as seen from a page whose links start with ``base``: an entry point's
+    base ends in v/<version>/; a versioned page's base leads to the version root, two
+    folders below the site root."""
+    vroot = f"{VERSION_PREFIX}{version}/"
+    if base.endswith(vroot):
+        return base[: -len(vroot)]
+    if base.startswith(("http://", "https://")):
+        return base
+    return base + "../" * vroot.count("/")
 
 
 def _anchor(e: ChangeEntry) -> str:

@@ -92,3 +92,111 @@
     })
     .catch(function () { /* no notice without versions.json */ });
 })();
+
+/* "Find din kommune": typing narrows every list of municipalities on the page (the phone's
+   list view, the list at the bottom, find.html's); Enter opens the one municipality that
+   matches. Without JavaScript the form goes to find.html, which lists all 98. */
+(function () {
+  "use strict";
+  var forms = document.querySelectorAll("form[data-find]");
+  if (!forms.length) { return; }
+
+  function norm(text) {
+    return (text || "").toLowerCase().replace(/\s+/g, " ").trim().replace(/ kommune$/, "");
+  }
+
+  function rows() { return document.querySelectorAll("li[data-navn]"); }
+
+  // Every municipality once, with its page: the first link found for each name.
+  function towns() {
+    var seen = {}, out = [];
+    rows().forEach(function (li) {
+      var name = li.getAttribute("data-navn"), link = li.querySelector("a");
+      if (link && !seen[name]) { seen[name] = true; out.push({ name: name, href: link.href }); }
+    });
+    return out;
+  }
+
+  function matching(query) {
+    var q = norm(query);
+    if (!q) { return []; }
+    var all = towns();
+    var exact = all.filter(function (t) { return norm(t.name) === q; });
+    if (exact.length) { return exact; }
+    return all.filter(function (t) { return norm(t.name).indexOf(q) >= 0; });
+  }
+
+  function narrow(query) {
+    var q = norm(query);
+    rows().forEach(function (li) {
+      li.hidden = q !== "" && norm(li.getAttribute("data-navn")).indexOf(q) < 0;
+    });
+  }
+
+  function say(form, query, found) {
+    var status = form.querySelector(".find-svar");
+    if (!status) { return; }
+    if (!norm(query)) { status.textContent = ""; return; }
+    if (!found.length) {
+      status.textContent = "Ingen kommune passer på «" + query.trim() + "». Prøv med begyndelsen af navnet.";
+    } else if (found.length === 1) {
+      status.textContent = found[0].name + ": tryk Find for at åbne kommunens side.";
+    } else {
+      status.textContent = found.length + " kommuner passer på «" + query.trim() + "»: se listen.";
+    }
+  }
+
+  forms.forEach(function (form) {
+    var input = form.querySelector("input[name=q]");
+    if (!input) { return; }
+    input.addEventListener("input", function () {
+      narrow(input.value);
+      say(form, input.value, matching(input.value));
+    });
+    form.addEventListener("submit", function (e) {
+      var found = matching(input.value);
+      if (found.length === 1) { e.preventDefault(); window.location.href = found[0].href; return; }
+      if (rows().length) {  // stay: the lists on this page show the matches
+        e.preventDefault();
+        narrow(input.value);
+        say(form, input.value, found);
+      }
+    });
+  });
+
+  // find.html?q=… (the snippets' search, or the form without script): open the one match.
+  if (document.querySelector("[data-find-liste]") && window.URLSearchParams) {
+    var q = new URLSearchParams(window.location.search).get("q");
+    if (q) {
+      var found = matching(q);
+      if (found.length === 1) { window.location.replace(found[0].href); return; }
+      var input = forms[0].querySelector("input[name=q]");
+      if (input) { input.value = q; }
+      narrow(q);
+      say(forms[0], q, found);
+    }
+  }
+}());
+
+/* On a phone the municipalities of each map are a list first (a tile is too small to read
+   or tap at 390 px); "Kort" shows the map, which then scrolls sideways at a tappable size.
+   Without JavaScript a phone shows both, the map first. */
+(function () {
+  "use strict";
+  document.querySelectorAll("[data-visning]").forEach(function (box) {
+    var group = box.querySelector(".visning-valg");
+    if (!group) { return; }
+    var buttons = group.querySelectorAll("button[data-vis]");
+    function show(view) {
+      box.setAttribute("data-vis", view);
+      buttons.forEach(function (b) {
+        b.setAttribute("aria-pressed", String(b.getAttribute("data-vis") === view));
+      });
+    }
+    buttons.forEach(function (b) {
+      b.addEventListener("click", function () { show(b.getAttribute("data-vis")); });
+    });
+    group.hidden = false;
+    show("liste");
+  });
+}());

@@ -201,10 +201,7 @@ def test_dragoer_and_taarnby_carry_the_cooperation_remarks(aws, notify):
     assert "Tårnby Kommune træffer afgørelserne" in " ".join(d_body.split())
     t_body = " ".join(taarnby.get_body(("plain",)).get_content().split())
     assert "Tårnby Kommunes tal om børnehandicap omfatter også Dragør Kommunes sager" in t_body
-    remarks = {a.get_filename(): a.get_content() for a in dragoer.iter_attachments()}[
-        "bemaerkninger-2024-155-dragoer.html"
-    ]
-    assert "Tårnby Kommune" in remarks
+    assert not any(a.get_filename().endswith(".html") for a in dragoer.iter_attachments())
     # The adult arrangement ended in 2021: not in a mail about 2022-2024.
     assert "voksenhandicap" not in d_body.split("KOMMUNALBESTYRELSENS")[0].split("BEMÆRKNINGER")[1]
 
@@ -397,6 +394,47 @@ def test_dry_run_composes_and_records_without_sending(aws, notify, monkeypatch):
     monkeypatch.setenv("DRY_RUN", "false")
     assert notify()["sent_this_run"] == 98
     assert len(sent()) == 98
+
+
+# --- § 79 b, stk. 2: never left out silently ---------------------------------------------
+
+
+def test_the_action_plan_text_is_included_and_the_summary_says_so(aws, notify, caplog):
+    summary = notify()  # figures of 2024: published 2025, the bundled last year
+    assert summary["legal_text"] == {
+        "handlingsplan_included": True,
+        "setting": "mail.json handlingsplan_sidste_offentliggoerelsesaar",
+        "last_publication_year": 2025,
+        "publication_year": 2025,
+    }
+    assert not [r for r in caplog.records if hasattr(r, "legal_text")]
+    [msg] = by_code(sent())["155"]
+    assert "§ 79 b, stk. 2" in " ".join(msg.get_body(("plain",)).get_content().split())
+
+
+def test_leaving_out_the_action_plan_text_is_logged_and_in_the_summary(aws, notify, caplog):
+    mail_json = json.loads(
+        (REPO / "layer/danmarkskort/config/defaults/mail.json").read_text(encoding="utf-8")
+    )
+    mail_json["handlingsplan_sidste_offentliggoerelsesaar"] = 2024
+    aws.s3.put_object(Bucket=DATA_BUCKET, Key="config/mail.json", Body=json.dumps(mail_json))
+    summary = notify()
+    warning = (
+        "Mails leave out the § 79 b, stk. 2 text (mail.json "
+        "handlingsplan_sidste_offentliggoerelsesaar = 2024; publication year 2025): "
+        "the ministry must confirm the law."
+    )
+    assert summary["legal_text"]["handlingsplan_included"] is False
+    assert summary["legal_text"]["warning"] == warning
+    [record] = [r for r in caplog.records if hasattr(r, "legal_text")]
+    assert record.levelname == "WARNING" and record.getMessage() == warning
+    assert record.legal_text["last_publication_year"] == 2024
+    assert record.legal_text["publication_year"] == 2025
+    assert record.name.startswith("danmarkskort-test.")  # a child of notify's own logger
+    _, [closing] = notified(aws)
+    assert closing["summary"]["legal_text"]["warning"] == warning  # on the bus too
+    [msg] = by_code(sent())["155"]
+    assert "stk. 2" not in " ".join(msg.get_body(("plain",)).get_content().split())
 
 
 def test_a_forged_event_cannot_choose_where_the_mails_link(aws, notify):

@@ -29,7 +29,9 @@ def test_file_names_are_ascii_and_say_what_and_whose():
     m = registry().by_code("155")
     assert att.file_stem("omgoerelsesprocenter", 2024, m) == "omgoerelsesprocenter-2024-155-dragoer"
     hoeje = registry().by_code("169")
-    assert att.file_stem("bemaerkninger", 2024, hoeje) == "bemaerkninger-2024-169-hoeje-taastrup"
+    assert att.file_stem("omgoerelsesprocenter-paragraffer", 2024, hoeje) == (
+        "omgoerelsesprocenter-paragraffer-2024-169-hoeje-taastrup"
+    )
 
 
 @pytest.mark.parametrize("value", ["=1+1", "+45 1234", "-2+3", "@SUM(A1)", "\t=1", "\r=1"])

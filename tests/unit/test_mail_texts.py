@@ -73,3 +73,18 @@ def test_bad_texts_are_refused_with_file_and_field(changes, message):
     with pytest.raises(ConfigError, match=message) as info:
         parse_mail_texts(texts(**changes))
     assert str(info.value).startswith("mail.json")
+
+
+def test_legal_text_says_which_setting_left_the_action_plan_out():
+    t = parse_mail_texts(texts(handlingsplan_sidste_offentliggoerelsesaar=2025))
+    assert t.legal_text(2024).included and t.legal_text(2024).warning() == ""
+    lapsed = t.legal_text(2026)  # published 2027
+    assert not lapsed.included
+    assert lapsed.warning() == (
+        "Mails leave out the § 79 b, stk. 2 text (mail.json "
+        "handlingsplan_sidste_offentliggoerelsesaar = 2025; publication year 2027): "
+        "the ministry must confirm the law."
+    )
+    assert lapsed.as_dict()["warning"] == lapsed.warning()
+    removed = parse_mail_texts(texts(handlingsplan=""))
+    assert "mail.json has no 'handlingsplan' text" in removed.legal_text(2024).warning()

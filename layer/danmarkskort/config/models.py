@@ -395,6 +395,8 @@ RETTELSE_TIDLIGERE = (
     "Ankestyrelsen har registreret flere afgørelser. Det ændrer disse af {kommune}s tal:"
 )
 
+SPOERGSMAAL = "Spørgsmål til tallene kan stilles ved at svare på mailen."
+
 
 class MailFile(ConfigFile):
     """The texts of the mail each municipality receives. Plain text, never HTML.
@@ -421,7 +423,20 @@ class MailFile(ConfigFile):
     )
     laesevejledning: MailText
     afslutning: MailText
-    automatisk: OptionalMailText | None = None
+    automatisk: OptionalMailText | None = Field(
+        None, description="The closing note, e.g. that the mail was sent automatically."
+    )
+    kontakt: ContactEntry | None = Field(
+        None,
+        description="Whom a municipality asks about its figures, named in every mail; "
+        "without it the mail says 'spoergsmaal' instead.",
+    )
+    spoergsmaal: OptionalMailText = Field(
+        SPOERGSMAAL, description="Where questions go when no 'kontakt' is given."
+    )
+    sagsnummer: Label | None = Field(
+        None, description="The ministry's case number, named in every mail ('Sagsnummer: …')."
+    )
     rettelse_emne: Annotated[HeaderText, AfterValidator(_mail_template)] = Field(
         RETTELSE_EMNE,
         description="The subject of a correction: published figures of {aar} changed.",

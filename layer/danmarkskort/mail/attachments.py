@@ -45,6 +45,7 @@ class Attachment:
     filename: str  # ASCII only
     content_type: str  # "maintype/subtype; charset=..." as it goes into the header
     data: bytes
+    about: str = ""  # what it holds, in the mail's list of attachments (Danish)
 
 
 class FigureIndex:

@@ -199,7 +199,7 @@ def compose(ctx: Context, m: Municipality) -> ComposedMail | NoRecipient:
     emne = "emne" if ctx.correction_year is None else "rettelse_emne"
     subject = check_header_text(ctx.texts.fill(emne, y, m.full_name), f"mail.json field '{emne}'")
     files = _attachments(ctx, m)
-    view = _view(ctx, m, [a.filename for a in files])
+    view = _view(ctx, m, files)
     env = _environment()
     text = env.get_template("body.txt.j2").render(view)
     html = env.get_template("body.html.j2").render(view)
@@ -236,31 +236,39 @@ def compose(ctx: Context, m: Municipality) -> ComposedMail | NoRecipient:
 
 
 def _attachments(ctx: Context, m: Municipality) -> list[att.Attachment]:
+    """Spreadsheets only: municipal mail filters quarantine HTML attachments, so remarks go
+    in the body."""
     y = ctx.newest_year
     stem = att.file_stem("omgoerelsesprocenter", y, m)
     figures = att.figure_table(ctx.doc, m.code, ctx.mapping, ctx.index)
     provisions = att.provision_table(ctx.doc, m.code, ctx.mapping, ctx.index)
-    out = [att.Attachment(f"{stem}.csv", att.CSV_TYPE, att.to_csv(figures))]
+    out = [
+        att.Attachment(
+            f"{stem}.csv",
+            att.CSV_TYPE,
+            att.to_csv(figures),
+            "tallene for alle år og områder i udtrækket som CSV (åbner i Excel)",
+        )
+    ]
     if provisions is not None:
         name = att.file_stem("omgoerelsesprocenter-paragraffer", y, m) + ".csv"
-        out.append(att.Attachment(name, att.CSV_TYPE, att.to_csv(provisions)))
-    sheets = [figures, *([provisions] if provisions else []), att.source_table(ctx.doc)]
-    out.append(att.Attachment(f"{stem}.xlsx", att.XLSX_TYPE, att.to_xlsx(sheets)))
-    remarks = _remarks_by_year(ctx, m)
-    if remarks:
-        html = (
-            _environment()
-            .get_template("remarks.html.j2")
-            .render(
-                kommune=m.full_name,
-                aar=y,
-                remarks=remarks,
-                doc=ctx.doc,
-                received_date=_received_date(ctx.doc.received),
+        out.append(
+            att.Attachment(
+                name, att.CSV_TYPE, att.to_csv(provisions), "sagerne fordelt på paragraffer (CSV)"
             )
         )
-        name = att.file_stem("bemaerkninger", y, m) + ".html"
-        out.append(att.Attachment(name, "text/html; charset=utf-8", html.encode("utf-8")))
+    sheets = [figures, *([provisions] if provisions else []), att.source_table(ctx.doc)]
+    about = "de samme tal som Excel-regneark" + (
+        ", også fordelt på paragraffer" if provisions else ""
+    )
+    out.append(
+        att.Attachment(
+            f"{stem}.xlsx",
+            att.XLSX_TYPE,
+            att.to_xlsx(sheets),
+            about + ", og hvilket udtræk de stammer fra",
+        )
+    )
     return out
 
 
@@ -272,6 +280,14 @@ class RemarkView:
     text: str
     omraader: str  # '' = every area
     years: str  # e.g. '2022-2024' or '2024'
+
+    @property
+    def about(self) -> str:
+        """'Kilde: Dragør Kommune. Gælder tallene for 2024, børnehandicap.'"""
+        return (
+            f"Kilde: {self.kilde}. Gælder tallene for {self.years}, "
+            f"{self.omraader or 'alle områder'}."
+        )
 
 
 def _remark_view(ctx: Context, r: Remark, years: list[int]) -> RemarkView:
@@ -384,7 +400,7 @@ def _area_view(ctx: Context, f: Figure, previous_year: int | None) -> AreaView:
     )
 
 
-def _view(ctx: Context, m: Municipality, attachment_names: list[str]) -> dict[str, Any]:
+def _view(ctx: Context, m: Municipality, files: list[att.Attachment]) -> dict[str, Any]:
     y = ctx.newest_year
     texts = ctx.texts
     order = {slug: i for i, slug in enumerate(ctx.mapping.slugs)}
@@ -394,7 +410,6 @@ def _view(ctx: Context, m: Municipality, attachment_names: list[str]) -> dict[st
     )
     years = set(ctx.doc.years or {f.aar for f in ctx.doc.figures})
     previous = y - 1 if y - 1 in years else None
-    remarks = [_remark_view(ctx, r, [y]) for r in ctx.remarks.for_municipality(m.code, y)]
     return {
         "kommune": m.full_name,
         "aar": y,
@@ -410,16 +425,18 @@ def _view(ctx: Context, m: Municipality, attachment_names: list[str]) -> dict[st
         "hilsen": texts.fill("hilsen", y, m.full_name),
         "indledning": texts.fill("indledning", y, m.full_name),
         "areas": [_area_view(ctx, f, previous) for f in figures],
-        "remarks": remarks,
+        "remarks": _remarks_by_year(ctx, m),
         "pligt": texts.fill("pligt_79b", y, m.full_name),
         "handlingsplan": texts.action_plan(y, m.full_name),
         "laesevejledning": texts.fill("laesevejledning", y, m.full_name),
         "afslutning": texts.fill("afslutning", y, m.full_name).splitlines(),
         "automatisk": texts.fill("automatisk", y, m.full_name) if texts.automatisk else "",
+        "spoergsmaal": texts.questions(y, m.full_name),
+        "sagsnummer": texts.sagsnummer,
         "link_kommune": ctx.links.municipality(m),
         "link_guide": ctx.links.guide(),
         "link_aar": ctx.links.year(y),
-        "attachments": attachment_names,
+        "attachments": [{"name": a.filename, "about": a.about} for a in files],
         "extract_file": ctx.doc.extract_file,
         "extract_id": ctx.doc.extract_id,
         "received_date": _received_date(ctx.doc.received),

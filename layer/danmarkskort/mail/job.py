@@ -13,6 +13,8 @@ then resumes with the rest.
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -124,6 +126,12 @@ class NotifyJob:
         # All composed (and checked) before the first is sent; none when the publication
         # changed nothing a municipality must hear about (render's decision, in the manifest).
         mails = [] if manifest.mailing.kind == "none" else compose_all(ctx)
+        legal = ctx.texts.legal_text(ctx.newest_year)
+        if mails and not legal.included:
+            _logger().warning(
+                legal.warning(),
+                extra={"legal_text": legal.as_dict(), "extract_id": extract_id},
+            )
         sender = None if self.settings.dry_run else self.sender
         if sender is not None:
             sender.check_identity(ctx.sender.address)  # an unverified sender sends nothing
@@ -138,6 +146,7 @@ class NotifyJob:
             clock=self.clock,
             dry_run=self.settings.dry_run,
             time_left=self.time_left,
+            legal_text=legal.as_dict() if mails else None,
         )
         summary = run.run(mails)
         outbox.write_summary(extract_id, summary)
@@ -145,3 +154,10 @@ class NotifyJob:
 
     def _announce(self, detail: dict[str, Any]) -> None:
         self.bus.emit(MunicipalityNotified.model_validate(detail))
+
+
+def _logger() -> logging.Logger:
+    """A child of the function's Powertools logger (named after its service, as Powertools'
+    own child loggers are), so a warning is one JSON line with the invocation's context."""
+    service = os.environ.get("POWERTOOLS_SERVICE_NAME") or "service_undefined"
+    return logging.getLogger(f"{service}.{__name__}")

@@ -64,6 +64,9 @@ class Run:
     dry_run: bool = False
     time_left: Callable[[], float] | None = None  # seconds the invocation has left
     reserve_seconds: float = 30.0  # stop claiming when less than this is left
+    # Whether the mails carry the § 79 b, stk. 2 text, and which setting decided it
+    # (MailTexts.legal_text): in every summary, so an omission is never silent.
+    legal_text: dict[str, Any] | None = None
     outcomes: list[Outcome] = field(default_factory=list)
     held: list[tuple[float, ComposedMail]] = field(default_factory=list)  # (lease_until, mail)
 
@@ -246,6 +249,7 @@ class Run:
             "no_recipient": listed("no_recipient"),
             "busy": listed("busy"),
             "not_reached": listed("not_reached", "error"),
+            "legal_text": self.legal_text,
         }
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from danmarkskort.config.loader import load, parse
-from danmarkskort.config.models import MailFile
+from danmarkskort.config.models import ContactEntry, MailFile
 from danmarkskort.config.sources import ConfigSource
 from danmarkskort.text import long_date
 
@@ -44,6 +45,9 @@ class MailTexts:
     rettelse_emne: str = ""
     rettelse_indledning: str = ""
     rettelse_tidligere: str = ""
+    kontakt: ContactEntry | None = None
+    spoergsmaal: str = ""  # said instead of the contact when there is none
+    sagsnummer: str = ""
 
     def deadline(self, newest_year: int) -> date:
         """The council's deadline: the end of the year the map is published (§ 79 b, stk. 1)."""
@@ -66,6 +70,73 @@ class MailTexts:
         if not self.handlingsplan or (last is not None and newest_year + 1 > last):
             return ""
         return self.fill("handlingsplan", newest_year, kommune)
+
+    def questions(self, newest_year: int, kommune: str) -> str:
+        """Whom to ask about the figures: the configured contact, else 'spoergsmaal'."""
+        if self.kontakt is None:
+            return self.fill("spoergsmaal", newest_year, kommune)
+        return no_break(contact_sentence(self.kontakt))
+
+    def legal_text(self, newest_year: int) -> LegalText:
+        """Whether the § 79 b, stk. 2 text goes into the mails of this publication, and which
+        setting decided it: a change of law must never pass unnoticed."""
+        return LegalText(
+            included=bool(self.action_plan(newest_year, "")),
+            configured=bool(self.handlingsplan),
+            last_publication_year=self.handlingsplan_sidste_aar,
+            publication_year=newest_year + 1,
+        )
+
+
+LAST_YEAR_SETTING = "mail.json handlingsplan_sidste_offentliggoerelsesaar"
+
+
+@dataclass(frozen=True)
+class LegalText:
+    """The § 79 b, stk. 2 (handlingsplan) text of one publication's mails."""
+
+    included: bool
+    configured: bool  # False: mail.json has no 'handlingsplan' text at all
+    last_publication_year: int | None
+    publication_year: int
+
+    def warning(self) -> str:
+        """One English line for logs and summaries; '' when the text is included."""
+        if self.included:
+            return ""
+        if not self.configured:
+            why = "mail.json has no 'handlingsplan' text"
+        else:
+            why = (
+                f"{LAST_YEAR_SETTING} = {self.last_publication_year}; "
+                f"publication year {self.publication_year}"
+            )
+        return (
+            f"Mails leave out the § 79 b, stk. 2 text ({why}): the ministry must confirm the law."
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "handlingsplan_included": self.included,
+            "setting": LAST_YEAR_SETTING,
+            "last_publication_year": self.last_publication_year,
+            "publication_year": self.publication_year,
+        }
+        if not self.included:
+            out["warning"] = self.warning()
+        return out
+
+
+def contact_sentence(kontakt: ContactEntry) -> str:
+    """'Spørgsmål til tallene kan stilles til Kontoret for X, Social- og Boligministeriet,
+    Holmens Kanal 22, 1060 København K, tlf. 33 92 93 00, e-mail x@sm.dk.' (only the fields
+    given)."""
+    parts = [p for p in (kontakt.navn, kontakt.enhed, kontakt.adresse) if p]
+    if kontakt.telefon:
+        parts.append(f"tlf. {kontakt.telefon}")
+    if kontakt.email:
+        parts.append(f"e-mail {kontakt.email}")
+    return "Spørgsmål til tallene kan stilles til " + ", ".join(parts) + "."
 
 
 def parse_mail_texts(data: bytes) -> MailTexts:
@@ -95,4 +166,7 @@ def _texts(doc: MailFile) -> MailTexts:
         rettelse_emne=doc.rettelse_emne,
         rettelse_indledning=doc.rettelse_indledning,
         rettelse_tidligere=doc.rettelse_tidligere,
+        kontakt=doc.kontakt,
+        spoergsmaal=doc.spoergsmaal,
+        sagsnummer=doc.sagsnummer or "",
     )

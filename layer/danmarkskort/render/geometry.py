@@ -6,6 +6,7 @@ Aarhus); a configured ``kommuner.geojson`` gives a geographic map instead (rende
 from __future__ import annotations
 
 import csv
+import math
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -17,6 +18,27 @@ from danmarkskort.domain.municipalities import registry
 TILE = 40.0
 GAP = 4.0
 MARGIN = 2.0
+
+LABEL_SIZE = 10.5  # px, bold: a tile's name (the .kort-navn rule of the stylesheets)
+MIN_LABEL_SIZE = 8.5  # a long name is shrunk, but not below this
+LABEL_ROOM = TILE - 4  # a label keeps 2 units clear of either edge of its tile
+
+# Advance widths in em of DejaVu Sans Bold, rounded up: Linux's system-ui and the widest of
+# the fonts the maps ask for (Segoe UI, San Francisco, Roboto and Arial are narrower), so a
+# label that fits by this estimate fits on every reader's screen. Unknown letters count 1 em.
+_BOLD_EM = dict(
+    zip(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZÆØÅabcdefghijklmnopqrstuvwxyzæøå.- ",
+        (
+            775, 762, 734, 830, 683, 683, 821, 837, 372, 372, 775, 637, 995, 837, 850, 733,
+            850, 770, 720, 682, 812, 774, 1103, 771, 724, 725, 1085, 850, 774,
+            675, 716, 593, 716, 678, 435, 716, 712, 343, 343, 665, 343, 1042, 712, 687, 716,
+            716, 493, 595, 478, 712, 652, 924, 645, 652, 582, 1048, 687, 675,
+            380, 415, 348,
+        ),
+        strict=True,
+    )
+)  # fmt: skip
 
 
 class GeometryError(ConfigError):
@@ -32,6 +54,19 @@ class Shape:
     ly: float
     primary: bool = True  # False: a second, non-interactive copy (e.g. under a zoom inset)
     clip: int = 0  # 1-based index of the frame that clips this shape, 0 = none
+    label_size: float = LABEL_SIZE  # px; smaller than LABEL_SIZE for a long label
+
+
+def label_width(label: str, size: float = LABEL_SIZE) -> float:
+    """A conservative estimate of a bold label's width in map units (see _BOLD_EM)."""
+    return sum(_BOLD_EM.get(ch, 1000) for ch in label) / 1000 * size
+
+
+def label_size(label: str) -> float:
+    """The label's font size: LABEL_SIZE, or as much smaller (to 0.1 px) as makes it fit a
+    tile; below MIN_LABEL_SIZE it would be unreadable, and parse_tilegrid refuses it."""
+    fit = math.floor(LABEL_ROOM / label_width(label, 1.0) * 10) / 10
+    return min(LABEL_SIZE, fit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +126,10 @@ def parse_tilegrid(text: str, source: str = "tilegrid.csv") -> MapGeometry:
             raise GeometryError(f"{where}: field 'kommunekode' = {code!r} is unknown") from exc
         if code in found:
             raise GeometryError(f"{where}: municipality {code} has a second tile")
+        if not label or label_size(label) < MIN_LABEL_SIZE:
+            raise GeometryError(
+                f"{where}: field 'kort' = {label!r} is empty or too wide for a tile"
+            )
         if (col, rw) in cells or col < 0 or rw < 0:
             raise GeometryError(f"{where}: cell ({col}, {rw}) is taken or invalid")
         cells[(col, rw)] = code
@@ -103,8 +142,16 @@ def parse_tilegrid(text: str, source: str = "tilegrid.csv") -> MapGeometry:
     # Reading order (row by row, left to right) is the keyboard order.
     for (col, rw), code in sorted(cells.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         x, y = MARGIN + col * step, MARGIN + rw * step
+        label = found[code][0]
         shapes.append(
-            Shape(code, _rounded_square(x, y, TILE), found[code][0], x + TILE / 2, y + TILE / 2)
+            Shape(
+                code,
+                _rounded_square(x, y, TILE),
+                label,
+                x + TILE / 2,
+                y + TILE / 2,
+                label_size=label_size(label),
+            )
         )
     cols = 1 + max(c for c, _ in cells)
     rows = 1 + max(r for _, r in cells)

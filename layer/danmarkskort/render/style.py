@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from danmarkskort.config.loader import load, parse
 from danmarkskort.config.models import KortFile
 from danmarkskort.config.sources import ConfigSource
+from danmarkskort.render.geometry import MapGeometry
 from danmarkskort.text import shown_percent
+
+REMARK_DOT = "#c2410c"  # the orange dot on a tile whose municipality has a remark
+
+Swatch = Literal["fyld", "moenster", "prik", "stiplet", "ramme"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,11 +34,23 @@ class MapClass:
 
 
 @dataclass(frozen=True, slots=True)
+class LegendEntry:
+    """One legend entry. ``kind`` is the data-mark of what the map draws for it, so a test
+    can check that every mark on a map has its entry."""
+
+    kind: str  # klasse-0, klasse-1, …, lavn, ingen, bem, udsnit, ramme
+    swatch: Swatch
+    text: str
+    fill: str = ""  # 'fyld': the colour; 'moenster': the suffix of the pattern's id
+
+
+@dataclass(frozen=True, slots=True)
 class MapStyle:
     classes: tuple[MapClass, ...]
     none_fill: str
     none_dot: str
     none_text: str
+    remark_dot: str = REMARK_DOT
 
     def classify(self, rate: float | None) -> MapClass | None:
         """The class of a rate by its shown value (text.shown_percent), so a tile's colour
@@ -44,6 +62,33 @@ class MapStyle:
             if shown >= c.fra and (c.til is None or shown < c.til):
                 return c
         return self.classes[-1]
+
+    def legend(self, geometry: MapGeometry, threshold: int) -> tuple[LegendEntry, ...]:
+        """Every kind of mark the map can draw, in the order the legends show them: the
+        classes, few cases, no cases, the remark dot, and a geographic map's insets."""
+        mid = self.classes[(len(self.classes) - 1) // 2].index
+        entries = [LegendEntry(f"klasse-{c.index}", "fyld", c.label, c.farve) for c in self.classes]
+        entries += [
+            LegendEntry(
+                "lavn", "moenster", f"Skraveret: under {threshold} sager, usikker", f"lavn{mid}"
+            ),
+            LegendEntry("ingen", "moenster", "Prikket: ingen sager", "ingen"),
+            LegendEntry(
+                "bem", "prik", "Kommunen har en bemærkning eller kommentar (se kommunens side)"
+            ),
+        ]
+        insets = [f for f in geometry.frames if not f.marker]
+        zoom = next((f.caption for f in insets if f.clip), "")
+        if zoom and any(f.marker for f in geometry.frames):
+            entries.append(
+                LegendEntry("udsnit", "stiplet", f"Stiplet ramme: vist forstørret i „{zoom}“")
+            )
+        if insets:
+            shown = ", ".join(
+                f"{f.caption} forstørret" if f.clip else f"{f.caption} flyttet" for f in insets
+            )
+            entries.append(LegendEntry("ramme", "ramme", f"Udsnit i egen ramme: {shown}"))
+        return tuple(entries)
 
 
 def parse_style(data: bytes) -> MapStyle:

@@ -26,6 +26,7 @@ from danmarkskort.domain.figures import WHOLE_COUNTRY
 from danmarkskort.domain.remarks import load_remark_book
 from danmarkskort.mail.recipients import load_recipients
 from danmarkskort.mail.texts import load_mail_texts
+from danmarkskort.render.publisher import load_publisher
 from danmarkskort.render.style import load_style
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,6 +41,7 @@ LOADERS: dict[str, Callable[[Any], object]] = {
     "mail.json": load_mail_texts,
     "kort.json": load_style,
     "udtraek.json": min_kommuner,
+    "udgiver.json": load_publisher,
 }
 NAMES = list(LOADERS)
 REMARK = {"kommunekode": "101", "kind": "kommentar", "text": "Vi traf 212 afgørelser."}
@@ -96,6 +98,7 @@ TEXTS = {
     "mail.json": (("indledning",), "indledning"),
     "kort.json": (("_comment",), "_comment"),
     "udtraek.json": (("_comment",), "_comment"),
+    "udgiver.json": (("tilgaengelighedserklaering", "tekst"), "tilgaengelighedserklaering.tekst"),
 }
 SINGLE_LINE = [
     ("areas.json", ("areas", 0, "navn"), "areas[0].navn"),
@@ -105,6 +108,8 @@ SINGLE_LINE = [
     ("recipients.json", ("recipients", "155", 0, "name"), "recipients['155'][0].name"),
     ("mail.json", ("emne",), "emne"),
     ("mail.json", ("afsender_navn",), "afsender_navn"),
+    ("udgiver.json", ("udgiver", "navn"), "udgiver.navn"),
+    ("udgiver.json", ("kontakt", "adresse"), "kontakt.adresse"),
 ]
 LIMITS = [
     ("areas.json", ("areas", 0, "navn"), "areas[0].navn", 200),
@@ -117,6 +122,13 @@ LIMITS = [
     ("mail.json", ("pligt_79b",), "pligt_79b", 5_000),
     ("kort.json", ("_comment",), "_comment", 10_000),
     ("udtraek.json", ("_comment",), "_comment", 10_000),
+    ("udgiver.json", ("udgiver", "navn"), "udgiver.navn", 200),
+    (
+        "udgiver.json",
+        ("tilgaengelighedserklaering", "tekst"),
+        "tilgaengelighedserklaering.tekst",
+        5_000,
+    ),
 ]
 
 

@@ -23,18 +23,19 @@ LABEL_SIZE = 10.5  # px, bold: a tile's name (the .kort-navn rule of the stylesh
 MIN_LABEL_SIZE = 8.5  # a long name is shrunk, but not below this
 LABEL_ROOM = TILE - 4  # a label keeps 2 units clear of either edge of its tile
 
-# Advance widths in em of DejaVu Sans Bold, rounded up: Linux's system-ui and the widest of
-# the fonts the maps ask for (Segoe UI, San Francisco, Roboto and Arial are narrower), so a
-# label that fits by this estimate fits on every reader's screen. Unknown letters count 1 em.
+# Advance widths (1/1000 em, rounded up, as Chromium measures them) of DejaVu Sans Bold: it is
+# Linux's system-ui and the widest of the fonts the maps ask for (Segoe UI, San Francisco,
+# Roboto and Arial are narrower), so a label that fits by this estimate fits on every screen.
+# A letter not in the table counts as 1 em.
 _BOLD_EM = dict(
     zip(
         "ABCDEFGHIJKLMNOPQRSTUVWXYZÆØÅabcdefghijklmnopqrstuvwxyzæøå.- ",
         (
-            775, 762, 734, 830, 683, 683, 821, 837, 372, 372, 775, 637, 995, 837, 850, 733,
-            850, 770, 720, 682, 812, 774, 1103, 771, 724, 725, 1085, 850, 774,
-            675, 716, 593, 716, 678, 435, 716, 712, 343, 343, 665, 343, 1042, 712, 687, 716,
-            716, 493, 595, 478, 712, 652, 924, 645, 652, 582, 1048, 687, 675,
-            380, 415, 348,
+            774, 763, 734, 830, 684, 684, 821, 837, 373, 373, 775, 638, 995, 837, 850, 733,
+            850, 770, 721, 683, 813, 774, 1103, 771, 725, 725, 1085, 850, 774,
+            675, 716, 593, 716, 679, 435, 716, 712, 343, 343, 665, 343, 1042, 712, 688, 716,
+            716, 494, 596, 478, 712, 652, 924, 645, 652, 583, 1048, 688, 675,
+            380, 415, 349,
         ),
         strict=True,
     )

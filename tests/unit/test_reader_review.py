@@ -43,7 +43,9 @@ def test_svg_legend_labels_do_not_run_into_each_other() -> None:
         for item in legend.findall(f"{SVG}g"):
             x, y = _translate(item)
             rows.setdefault(y, []).append((x, item.find(f"{SVG}text").text))
-        assert sum(len(r) for r in rows.values()) == 8  # six classes, few cases, no cases
+        assert (
+            sum(len(r) for r in rows.values()) == 9
+        )  # six classes, few cases, no cases, remark dot
         for items in rows.values():
             items.sort()
             for i, (x, label) in enumerate(items):

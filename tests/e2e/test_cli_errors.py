@@ -15,7 +15,7 @@ def test_invalid_config_names_the_file(tmp_path, capsys):
         encoding="utf-8",
     )
     assert main(["validate", "--config", str(tmp_path / "cfg"), str(extract)]) == 1
-    assert "configuration error: areas.json" in capsys.readouterr().err
+    assert "konfigurationsfejl: areas.json" in capsys.readouterr().err  # validate is Danish
 
 
 def test_missing_extract(tmp_path, capsys):

@@ -1,6 +1,11 @@
-"""`danmarkskort`: check an extract, or run the whole pipeline on a local AWS (docs/design.md §5).
+"""`danmarkskort` turns Ankestyrelsen's yearly extract of decided complaint cases into each
+municipality's omgørelsesprocent. It checks an extract and explains in Danish what is wrong
+with it (validate), and it runs the whole pipeline on this machine, without an AWS account:
+the figures, the static site with the maps, and one mail per municipality (run, demo), which
+`serve` then shows in a browser. It is the console command of docs/design.md §5.
 
-validate  check an extract, publish nothing (exit 0 accepted, 2 rejected)
+validate  check an extract, publish nothing (exit 0 accepted, 2 rejected); in Danish, for
+          ministry and Ankestyrelsen staff
 run       the whole chain on a local AWS (moto) for one extract file; --state DIR keeps
           that AWS between commands
 demo      the yearly cycle on one local state: generated extracts for all 98 municipalities
@@ -14,19 +19,28 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import errno
 import functools
+import os
+import shlex
+import shutil
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
     from danmarkskort_tools.local import ChainResult
 
 DEFAULT_OUT = Path("out")
+DEFAULT_PORT = 8000  # danmarkskort_tools.local.chain.DEFAULT_PORT (not imported: validate's speed)
+PORT_HELP = (
+    "the port `serve` will show the site on: the site's snippets and the mails link to "
+    "http://127.0.0.1:PORT (default 8000; OUT/serve.json records it for `serve`)"
+)
 DEMO_EXTRACT = "Ankestyrelsen udtræk {years} – alle kommuner{suffix}.csv"
 # The demo's correction: late registrations (efterregistreringer) of hjemviste cases for a few
 # municipalities of last year (§ 85, voksenhandicap); exactly these get a "Rettelse: " mail.
@@ -37,13 +51,13 @@ STATE_HELP = (
 )
 
 
-def _config_source(directory: Path | None):  # type: ignore[no-untyped-def]
+def _config_source(directory: Path | None, not_a_dir: str = "not a directory"):  # type: ignore[no-untyped-def]
     from danmarkskort.config.sources import DirSource, layered
 
     if directory is None:
         return layered()
     if not directory.is_dir():
-        raise SystemExit(f"--config {directory}: not a directory")
+        raise SystemExit(f"--config {directory}: {not_a_dir}")
     return layered(DirSource(directory))
 
 
@@ -62,24 +76,33 @@ def cmd_validate(args: argparse.Namespace) -> int:
     evaluation = evaluate(
         data,
         path.name,
-        config=_config_source(args.config),
+        config=_config_source(args.config, "ikke en mappe"),
         lav_n_threshold=args.low_n,
     )
     print(evaluation.report_text(), end="")
     return 0 if evaluation.accepted else 2
 
 
-def _run(extract: Path, out: Path, config: Path | None, state: Path | None = None) -> int:
+def _run(
+    extract: Path,
+    out: Path,
+    config: Path | None,
+    state: Path | None = None,
+    port: int = DEFAULT_PORT,
+) -> int:
     from danmarkskort_tools.local import StateError, run_chain, summary
+    from danmarkskort_tools.local.chain import local_site_url
 
     if config is not None and not config.is_dir():
         raise SystemExit(f"--config {config}: not a directory")
     try:
-        result = run_chain(extract, out=out, config=config, state=state)
+        result = run_chain(
+            extract, out=out, config=config, state=state, site_url=local_site_url(port)
+        )
     except StateError as exc:  # names the path and what is wrong with it
         print(f"--state: {exc}", file=sys.stderr)
         return 1
-    print(summary(result))
+    print(summary(result, serve_command()))
     if result.status == "rejected":
         report = result.paths.get("rejected")
         if report and (report / "report.txt").is_file():
@@ -91,7 +114,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.extract.is_file():
         print(f"{args.extract}: no such file", file=sys.stderr)
         return 2
-    return _run(args.extract, args.out, args.config, args.state)
+    return _run(args.extract, args.out, args.config, args.state, args.port)
 
 
 def recent_years() -> list[int]:
@@ -191,6 +214,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     from danmarkskort_tools.generator import correct_extract, write_extract
     from danmarkskort_tools.local import LocalState, StateError, run_chain, summary
+    from danmarkskort_tools.local.chain import local_site_url
 
     if args.config is not None and not args.config.is_dir():
         raise SystemExit(f"--config {args.config}: not a directory")
@@ -253,7 +277,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 years = ", ".join(map(str, step.years))
                 print(f"generated {step.extract} ({rows:,} cases, years {years})")
                 try:
-                    step.result = run_chain(step.extract, out=out, config=args.config, state=state)
+                    step.result = run_chain(
+                        step.extract,
+                        out=out,
+                        config=args.config,
+                        state=state,
+                        site_url=local_site_url(args.port),
+                    )
                 except StateError as exc:  # names the path and what is wrong with it
                     print(f"--state: {exc}", file=sys.stderr)
                     return 1
@@ -262,7 +292,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 if log.is_file():
                     logs.append(f"# {step.number}/3 {step.extract.name}\n{log.read_text('utf-8')}")
                 if step.result.exit_code != 0:
-                    print(summary(step.result))
+                    print(summary(step.result, serve_command()))
                     print(f"The demo stopped at step {step.number}/3.")
                     return step.result.exit_code
                 step.mails = _keep_mails(out / "outbox", held, step.mail_suffix)
@@ -279,7 +309,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def demo_summary(steps: Sequence[_Step], out: Path, state: Path | None, seconds: float) -> str:
     """The closing lines of the demo: what each step did and which paths to open."""
-    from danmarkskort_tools.local.chain import figure_lines
+    from danmarkskort_tools.local.chain import browse_line, figure_lines, legal_text_warnings
 
     last = steps[-1].result
     if last is None:
@@ -291,6 +321,12 @@ def demo_summary(steps: Sequence[_Step], out: Path, state: Path | None, seconds:
         f"Mails: {sum(s.mails for s in steps)} written: "
         + ", ".join(f"{s.mails} in step {s.number} ({s.mail_name})" for s in steps)
     )
+    warnings: list[str] = []
+    for s in steps:
+        for w in legal_text_warnings(s.result) if s.result is not None else []:
+            if w not in warnings:
+                warnings.append(w)
+    lines += warnings
     lines.append("")
     where = [
         ("site after all three: every year", out / "site" / "index.html"),
@@ -305,24 +341,124 @@ def demo_summary(steps: Sequence[_Step], out: Path, state: Path | None, seconds:
     lines += [f"  {label:<40} {path}" for label, path in where]
     if state is None:
         lines.append("The local state was temporary; give --state DIR to keep it.")
-    lines.append(
-        f"Browse the site: danmarkskort serve {out}  →  {last.site_url}/ (the mails link there too)"
-    )
+    lines.append(browse_line(serve_command(), out, last.site_url))
+    if make_serve_works(out):
+        lines.append("  (or `make serve`)")
     timing = ", ".join(f"step {s.number} {s.seconds:.2f}s" for s in steps)
     lines.append(f"Timings: {timing}, total {seconds:.2f}s")
     return "\n".join(lines)
 
 
+def serve_command() -> str:
+    """How to start this same `danmarkskort serve` from the current directory: the bare name
+    when PATH finds this executable, else its path (relative when shorter), e.g.
+    `.venv/bin/danmarkskort serve` outside the virtualenv."""
+    running = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if running is None or not running.name.startswith("danmarkskort") or not running.is_file():
+        # `python -m danmarkskort_tools.cli`, or a test: the console script of this Python
+        beside = Path(sys.executable).parent / "danmarkskort"
+        if not beside.is_file():
+            return f"{shlex.quote(_short(Path(sys.executable)))} -m danmarkskort_tools.cli serve"
+        running = beside
+    found = shutil.which("danmarkskort")
+    if found and _same_file(Path(found), running):
+        return "danmarkskort serve"
+    return f"{shlex.quote(_short(running))} serve"
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _short(path: Path) -> str:
+    """The path relative to the cwd (with a '/', so the shell runs it as a path) when that
+    is shorter than the absolute one."""
+    absolute = os.path.abspath(path)
+    try:
+        relative = os.path.relpath(absolute)
+    except ValueError:  # another drive
+        return absolute
+    if "/" not in relative:
+        relative = "./" + relative
+    return relative if len(relative) < len(absolute) else absolute
+
+
+def make_serve_works(out: Path) -> bool:
+    """`make serve` serves ./out from the checkout: worth saying only when that is this OUT."""
+    return Path("Makefile").is_file() and os.path.abspath(out) == os.path.abspath("out")
+
+
+def _free_port_near(port: int) -> int | None:
+    """The first port after `port` that can be bound now (a suggestion, not a promise)."""
+    import socket
+
+    for candidate in range(port + 1, min(port + 20, 65535) + 1):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return candidate
+    return None
+
+
+def _port_problem(port: int, exc: OSError | OverflowError, recorded: int | None = None) -> str:
+    """One line saying why `serve` cannot listen on `port`, and what to try."""
+    if isinstance(exc, OverflowError) or not 1 <= port <= 65535:
+        return (
+            f"danmarkskort serve: port {port} is out of range (1-65535); "
+            f"try --port {recorded or DEFAULT_PORT}"
+        )
+    free = _free_port_near(max(port, 1023))
+    suggestion = f"--port {free}" if free else "--port N with another port"
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"danmarkskort serve: port {port} is already in use (another `serve`?); "
+            f"stop it, or try {suggestion}"
+        )
+    if exc.errno == errno.EACCES:
+        return (
+            f"danmarkskort serve: permission denied for port {port} (ports below 1024 "
+            f"need root); try {suggestion}"
+        )
+    return (
+        f"danmarkskort serve: cannot listen on 127.0.0.1:{port} ({exc.strerror}); try {suggestion}"
+    )
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    from danmarkskort_tools.local.chain import SERVE_FILE, recorded_site
+
     site = args.dir / "site"
     if not (site / "index.html").is_file():
         print(f"{site}/index.html does not exist; run `danmarkskort demo` first", file=sys.stderr)
         return 1
+    recorded = recorded_site(args.dir)
+    port: int = args.port if args.port is not None else recorded[1] if recorded else DEFAULT_PORT
+    if not 1 <= port <= 65535:
+        print(_port_problem(port, OverflowError(), recorded and recorded[1]), file=sys.stderr)
+        return 1
     import http.server  # only `serve` needs it: 60 ms of every `validate` otherwise
 
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
-    with http.server.ThreadingHTTPServer(("127.0.0.1", args.port), handler) as server:
-        print(f"serving {site} at http://127.0.0.1:{args.port}/ (Ctrl-C stops)")
+    try:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    except (OSError, OverflowError) as exc:
+        print(_port_problem(port, exc, recorded and recorded[1]), file=sys.stderr)
+        return 1
+    with server:
+        print(f"serving {site} at http://127.0.0.1:{port}/ (Ctrl-C stops)", flush=True)
+        if recorded and recorded[1] != port:
+            print(
+                f"warning: the site's snippets and the mails in {args.dir} link to "
+                f"{recorded[0]}/ ({args.dir / SERVE_FILE}); on port {port} those links do not "
+                f"open. Serve on {recorded[1]}, or run again with --port {port}.",
+                file=sys.stderr,
+                flush=True,
+            )
         with contextlib.suppress(KeyboardInterrupt):
             server.serve_forever()
     return 0
@@ -365,14 +501,81 @@ def _years(text: str) -> list[int]:
     return sorted(set(years))
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="danmarkskort", description=__doc__.split("\n\n")[0])
-    sub = p.add_subparsers(dest="command", required=True)
+class _DanishHelp(argparse.HelpFormatter):
+    """`validate --help` in Danish: argparse's own words are English."""
 
-    v = sub.add_parser("validate", help="check an extract without publishing anything")
-    v.add_argument("extract", type=Path)
-    v.add_argument("--config", type=Path, help="directory with config files (areas.json ...)")
-    v.add_argument("--low-n", type=int, default=20, help="low-n threshold (default 20)")
+    def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[no-untyped-def]
+        super().add_usage(usage, actions, groups, prefix if prefix is not None else "brug: ")
+
+
+class _DanishParser(argparse.ArgumentParser):
+    """validate's parser: Danish headings and error prefix (argparse's detail stays English)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(formatter_class=_DanishHelp, add_help=False, **kwargs)
+        self._positionals.title = "argumenter"
+        self._optionals.title = "tilvalg"
+        self.add_argument("-h", "--help", action="help", help="vis denne hjælp og afslut")
+
+    def error(self, message: str) -> NoReturn:
+        for english, danish in _ARGPARSE_DA.items():
+            message = message.replace(english, danish)
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: fejl: {message}\n")
+
+
+_ARGPARSE_DA = {
+    "the following arguments are required": "disse argumenter mangler",
+    "unrecognized arguments": "ukendte argumenter",
+    "expected one argument": "forventer en værdi",
+    "invalid int value": "ikke et helt tal",
+}
+
+
+def _port(text: str) -> int:
+    """A TCP port for the local site's links: 1-65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is out of range (1-65535)")
+    return port
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="danmarkskort",
+        description=" ".join(__doc__.split("\n\n")[0].split()).replace("`", ""),
+        epilog="validate speaks Danish (it is for ministry and Ankestyrelsen staff); the "
+        "developer commands run, demo, serve and generate speak English. "
+        "`danmarkskort COMMAND --help` describes each.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub._parser_class = _DanishParser  # validate alone
+    v = sub.add_parser(
+        "validate",
+        help="kontrollér et udtræk uden at offentliggøre noget (på dansk)",
+        description="Kontrollerer et udtræk fra Ankestyrelsen uden at offentliggøre noget, og "
+        "skriver en rapport på dansk med hver fejl og advarsel (række og kolonne). "
+        "Afslutter med 0, når udtrækket er godkendt, og 2, når det er afvist.",
+    )
+    sub._parser_class = argparse.ArgumentParser
+    v.add_argument("extract", type=Path, metavar="UDTRÆK", help="udtrækket (CSV eller XLSX)")
+    v.add_argument(
+        "--config",
+        type=Path,
+        metavar="MAPPE",
+        help="mappe med konfigurationsfiler (areas.json …), som erstatter de indbyggede",
+    )
+    v.add_argument(
+        "--low-n",
+        type=int,
+        default=20,
+        metavar="N",
+        help="færre realitetsbehandlede sager end N kaldes få sager (standard 20)",
+    )
     v.set_defaults(func=cmd_validate)
 
     r = sub.add_parser("run", help="run the whole chain on a local AWS for one extract")
@@ -380,6 +583,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--config", type=Path, help="directory uploaded to config/ in the data bucket")
     r.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (./out)")
     r.add_argument("--state", type=Path, help=STATE_HELP)
+    r.add_argument("--port", type=_port, default=DEFAULT_PORT, help=PORT_HELP)
     r.set_defaults(func=cmd_run)
 
     d = sub.add_parser(
@@ -406,11 +610,16 @@ def parser() -> argparse.ArgumentParser:
         help="play the three steps on the local state in this directory and keep it there "
         "(default: a temporary state, removed afterwards)",
     )
+    d.add_argument("--port", type=_port, default=DEFAULT_PORT, help=PORT_HELP)
     d.set_defaults(func=cmd_demo)
 
     s = sub.add_parser("serve", help="serve DIR/site on 127.0.0.1")
     s.add_argument("dir", type=Path, nargs="?", default=DEFAULT_OUT)
-    s.add_argument("--port", type=int, default=8000)
+    s.add_argument(
+        "--port",
+        type=int,
+        help="default: the port DIR/serve.json records (what the mails link to), else 8000",
+    )
     s.set_defaults(func=cmd_serve)
 
     g = sub.add_parser("generate", help="write a sample extract file")
@@ -436,7 +645,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except ConfigError as exc:  # names the file, the entry and the field
-        print(f"configuration error: {exc}", file=sys.stderr)
+        label = "konfigurationsfejl" if args.command == "validate" else "configuration error"
+        print(f"{label}: {exc}", file=sys.stderr)
         return 1
 
 

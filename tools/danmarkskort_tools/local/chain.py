@@ -13,8 +13,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import shlex
 import shutil
 import time
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,12 +36,44 @@ from danmarkskort_tools.local.state import LocalState, Snapshot, StateError
 from danmarkskort_tools.local.template import Stack, load_stack
 
 REPO = Path(__file__).resolve().parents[3]
-LOCAL_SITE_URL = "http://127.0.0.1:8000"
+LOCAL_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+LOCAL_SITE_URL = f"http://{LOCAL_HOST}:{DEFAULT_PORT}"
+# OUT/serve.json: the site URL the site's snippets and the mails in OUT were built for, so
+# that `danmarkskort serve OUT` serves on that port (and warns when told another).
+SERVE_FILE = "serve.json"
 OUTPUT_DIRS = ("results", "rejected", "site", "outbox")
 UPLOAD_TRIGGER = "Object Created"  # S3's event: what reaches the function behind the upload
 MAILED = ("sent", "dry_run")  # the MunicipalityNotified statuses that wrote an .eml
 
 Progress = Callable[[str], None]
+
+
+def local_site_url(port: int) -> str:
+    """Where `danmarkskort serve --port PORT` shows the site: what links must point at."""
+    return f"http://{LOCAL_HOST}:{port}"
+
+
+def recorded_site(out: Path) -> tuple[str, int] | None:
+    """(site URL, port) that OUT/serve.json records, or None when there is none (an older
+    output) or it cannot be read."""
+    try:
+        doc = json.loads((Path(out) / SERVE_FILE).read_text(encoding="utf-8"))
+        url, port = str(doc["site_url"]), int(doc["port"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return url, port
+
+
+def _record_site(out: Path, site_url: str) -> None:
+    port = urllib.parse.urlsplit(site_url).port or DEFAULT_PORT
+    doc = {
+        "_comment": "Written by danmarkskort run/demo: the site and the mails in this "
+        "directory link to site_url; `danmarkskort serve` uses this port.",
+        "site_url": site_url,
+        "port": port,
+    }
+    (out / SERVE_FILE).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
 
 
 def local_overrides(site_url: str) -> dict[str, str]:
@@ -126,6 +160,7 @@ def _clear(out: Path) -> None:
         target = out / name
         if target.is_dir():
             shutil.rmtree(target)
+    (out / SERVE_FILE).unlink(missing_ok=True)
 
 
 def run_chain(
@@ -349,6 +384,7 @@ def _export(aws: LocalAws, result: ChainResult) -> None:
         result.paths["site"] = target
         result.counts["site_files"] = len(site_keys)
         result.counts["pages"] = sum(1 for k in site_keys if k.endswith(".html"))
+        _record_site(out, result.site_url)
     target = out / "outbox"
     target.mkdir(parents=True, exist_ok=True)
     names: set[str] = set()
@@ -465,6 +501,18 @@ def figure_lines(result: ChainResult, of: str = "") -> list[str]:
     return lines
 
 
+def legal_text_warnings(result: ChainResult) -> list[str]:
+    """notify's warning that the mails leave out the § 79 b, stk. 2 text (mail.json decides
+    it by publication year): a change of law must be confirmed, never pass unnoticed."""
+    out: list[str] = []
+    for event in result.of_type(MunicipalityNotified.DETAIL_TYPE):
+        legal = (event.get("detail", {}).get("summary") or {}).get("legal_text") or {}
+        warning = legal.get("warning") if _is_notify_summary(event) else None
+        if warning and warning not in out:
+            out.append(str(warning))
+    return out
+
+
 def _unchanged(invocation: Invocation) -> bool:
     outcome = invocation.result
     return isinstance(outcome, dict) and outcome.get("status") == "unchanged"
@@ -478,8 +526,9 @@ def _notify_done(result: ChainResult) -> bool:
     return any(_is_notify_summary(e) for e in result.of_type(MunicipalityNotified.DETAIL_TYPE))
 
 
-def summary(result: ChainResult) -> str:
-    """The closing lines: what happened and which paths to open."""
+def summary(result: ChainResult, serve_command: str = "danmarkskort serve") -> str:
+    """The closing lines: what happened and which paths to open (`serve_command`: how to
+    start `serve` from where the user is)."""
     lines = ["", f"Extract: {result.extract_file}"]
     if result.extract_id:
         lines.append(f"Extract id: {result.extract_id}")
@@ -524,6 +573,7 @@ def summary(result: ChainResult) -> str:
             f"Mails: {counts.get('mails', 0)} written, "
             f"{counts.get('notified', 0)} municipalities notified"
         )
+    lines += legal_text_warnings(result)
     if "state" in result.paths:
         lines.append(
             f"State: saved in {result.paths['state']} ({counts.get('state_objects', 0)} "
@@ -549,10 +599,15 @@ def summary(result: ChainResult) -> str:
                 path = path / "index.html"
             lines.append(f"  {label:<40} {path}")
     if "site" in result.paths:
-        lines.append(
-            f"Browse the site: danmarkskort serve {result.out}  →  {result.site_url}/ "
-            "(the mails link there too)"
-        )
+        lines.append(browse_line(serve_command, result.out, result.site_url))
     timing = ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items())
     lines.append(f"Timings: {timing}")
     return "\n".join(lines)
+
+
+def browse_line(serve_command: str, out: Path, site_url: str) -> str:
+    """'Browse the site: <command> OUT  →  URL/ (…)': the command as the user can paste it."""
+    return (
+        f"Browse the site: {serve_command} {shlex.quote(str(out))}  →  {site_url}/ "
+        "(the mails link there too)"
+    )

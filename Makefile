@@ -1,20 +1,37 @@
 # The two commands of the README: `make demo` and `make test`. Everything else serves them.
+# `make serve` shows the demo's site; PORT=N gives demo and serve another port.
 SHELL := /bin/bash
 VENV ?= .venv
 PY313 := $(shell PYENV_VERSION=3.13.0 pyenv which python3.13 2>/dev/null || command -v python3.13)
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+# Two installs into one .venv: what the demo needs (the package with its local AWS, moto),
+# and on top of it the dev tools of `make test` (pytest, Playwright, mypy, cfn-lint, ...).
+# Each has its stamp, so `make test` after `make demo` still installs the rest.
+DEMO_STAMP := $(VENV)/.installed-demo
+DEV_STAMP := $(VENV)/.installed-dev
+PORT ?=
 
-.PHONY: venv test lint unit demo bench build chromium clean
+.PHONY: venv demo-venv test lint unit demo serve bench build chromium clean
 
-$(STAMP): pyproject.toml
+define make_venv
 	@test -n "$(PY313)" || { echo "Python 3.13 not found (try: pyenv install 3.13.0)"; exit 1; }
 	test -x $(PY) || $(PY313) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+endef
 
-venv: $(STAMP)
+$(DEMO_STAMP): pyproject.toml
+	$(make_venv)
+	$(PY) -m pip install --quiet -e .
+	touch $(DEMO_STAMP)
+
+$(DEV_STAMP): pyproject.toml
+	$(make_venv)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(DEV_STAMP) $(DEMO_STAMP)
+
+demo-venv: $(DEMO_STAMP)
+
+venv: $(DEV_STAMP)
 
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
@@ -33,8 +50,12 @@ unit: venv
 test: venv chromium lint
 	$(VENV)/bin/pytest -q
 
-demo: venv
-	$(VENV)/bin/danmarkskort demo --out out
+demo: demo-venv
+	$(VENV)/bin/danmarkskort demo --out out $(if $(PORT),--port $(PORT))
+
+# The site of the last `make demo` (or run --out out), on the port its mails link to.
+serve: demo-venv
+	$(VENV)/bin/danmarkskort serve out $(if $(PORT),--port $(PORT))
 
 bench: venv
 	$(PY) bench/compute.py

@@ -115,3 +115,15 @@ def test_bad_contact_or_case_number_is_refused_naming_the_field(changes, message
     with pytest.raises(ConfigError, match=message) as info:
         parse_mail_texts(mail_json(**changes))
     assert str(info.value).startswith("mail.json")
+
+
+def test_no_question_text_and_no_case_number_leave_no_empty_lines():
+    _, msg = mail_for(context(Source(mail_json=mail_json(kontakt=None, spoergsmaal=""))), "155")
+    text = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",)).get_content()
+    assert "Spørgsmål" not in text and "<p></p>" not in html
+    assert "\n\n\n" not in text
+    _, only_case = mail_for(
+        context(Source(mail_json=mail_json(kontakt=None, spoergsmaal="", sagsnummer="7"))), "155"
+    )
+    assert "<p>Sagsnummer: 7</p>" in only_case.get_body(("html",)).get_content()

@@ -179,3 +179,25 @@ def test_serve_uses_the_recorded_port_and_warns_on_another(site, monkeypatch, ca
     assert bound == [8123, 8124]
     err = capsys.readouterr().err
     assert "the mails in" in err and "link to http://127.0.0.1:8123/" in err
+
+
+def test_help_says_what_the_tool_does_and_validate_speaks_danish(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    top = " ".join(capsys.readouterr().out.split())
+    description = top.split("positional arguments")[0]
+    assert "danmarkskort turns Ankestyrelsen's yearly extract" in description
+    assert "without an AWS account" in description and "one mail per municipality" in description
+    with pytest.raises(SystemExit):
+        main(["validate", "--help"])
+    help_da = capsys.readouterr().out
+    assert help_da.startswith("brug: danmarkskort validate")
+    for english in ("usage:", "options:", "positional arguments", "show this help"):
+        assert english not in help_da
+    assert "Kontrollerer et udtræk" in help_da and "vis denne hjælp" in help_da
+    with pytest.raises(SystemExit) as exit_:
+        main(["validate"])
+    assert exit_.value.code == 2
+    assert (
+        "danmarkskort validate: fejl: disse argumenter mangler: UDTRÆK" in capsys.readouterr().err
+    )

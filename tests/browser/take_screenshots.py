@@ -42,14 +42,24 @@ def main() -> None:
             page.goto(f"{url}/2024/kort/socialomraadet.html")
             page.locator('a.kommune[data-kode="155"] path').hover()
             page.locator("figure.dkkort").screenshot(path=str(OUT / "kort-socialomraadet.png"))
+            # The front page and a municipality page at a desktop's and a phone's width.
+            page.set_viewport_size({"width": 1280, "height": 1100})
             page.goto(f"{url}/index.html")
             page.locator("#boernehandicap").scroll_into_view_if_needed()
             page.locator('#boernehandicap a.kommune[data-kode="185"] path').hover()
-            page.screenshot(path=str(OUT / "forside-boernehandicap.png"))
-            page.set_viewport_size({"width": 1100, "height": 1500})
+            page.screenshot(path=str(OUT / "forside.png"))
+            page.set_viewport_size({"width": 1280, "height": 1500})
             page.goto(f"{url}/kommune/155-dragoer.html")
             page.screenshot(path=str(OUT / "kommune-dragoer.png"))
-            mobile = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+            mobile = browser.new_page(
+                viewport={"width": 390, "height": 844},
+                device_scale_factor=2,
+                is_mobile=True,
+                has_touch=True,
+            )
+            mobile.goto(f"{url}/index.html")
+            mobile.locator("#socialomraadet .visning-valg").scroll_into_view_if_needed()
+            mobile.screenshot(path=str(OUT / "forside-mobil.png"))
             mobile.goto(f"{url}/kommune/155-dragoer.html")
             mobile.screenshot(path=str(OUT / "kommune-dragoer-mobil.png"))
             geojson = REPO.parent / "shared" / "geo" / "kommuner.geojson"

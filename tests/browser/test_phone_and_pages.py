@@ -177,3 +177,21 @@ def test_axe_at_phone_and_desktop_width(browser, phone, path) -> None:
         b.goto(path)
         assert _serious(b.page) == [], (b.page.viewport_size, path)
         assert b.foreign == []
+
+
+def test_in_the_list_view_the_legend_swatches_paint_their_own_patterns(phone) -> None:
+    """The hatched and dotted swatches were blank on a phone: they used the map's patterns,
+    and a browser paints no pattern of an SVG that is not displayed."""
+    phone.goto("index.html")
+    page = phone.page
+    assert not page.locator("#socialomraadet svg.kort").is_visible()
+    foreign = page.evaluate(
+        """() => [...document.querySelectorAll('.legende svg.tegn [fill^="url(#"]')]
+            .filter(el => {
+                const id = el.getAttribute('fill').slice(5, -1);
+                const target = document.getElementById(id);
+                return !target || target.closest('svg') !== el.closest('svg');
+            }).map(el => el.getAttribute('fill'))"""
+    )
+    swatches = page.locator('#socialomraadet .legende svg.tegn [fill^="url(#"]').count()
+    assert swatches == 2 and foreign == []

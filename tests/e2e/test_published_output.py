@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 import openpyxl
 import pytest
+from danmarkskort.render.publisher import bundled_publisher
 from danmarkskort.text import shown_percent
 from danmarkskort_tools.generator import write_extract
 from danmarkskort_tools.local import run_chain
@@ -40,9 +41,14 @@ def _ids(path: Path, cache: dict[Path, set[str]]) -> set[str]:
     return cache[path]
 
 
+_PUBLISHER = bundled_publisher()
+OUTGOING = {u for u in (_PUBLISHER.url, _PUBLISHER.statement_url) if u}
+
+
 def _resolve(site: Path, page: Path, ref: str, site_url: str) -> tuple[Path, str] | None:
-    """The file and fragment a reference points to, or None for data: and mailto: links."""
-    if ref.startswith(("data:", "mailto:")):
+    """The file and fragment a reference points to, or None for data:, mailto: and tel:
+    links and the publisher's own site (udgiver.json), which readers follow, never load."""
+    if ref.startswith(("data:", "mailto:", "tel:")) or ref in OUTGOING:
         return None
     if ref.startswith(site_url):  # the snippets link absolutely to the published site
         ref = "/" + ref[len(site_url) :]

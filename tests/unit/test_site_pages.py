@@ -165,7 +165,9 @@ def test_the_headline_does_not_count_hjemvisninger_as_changes(site) -> None:
     assert "der blev omgjort, det vil sige ændret, ophævet eller hjemvist" in lead
     municipality = _words(text(site, "kommune/155-dragoer.html"))
     assert "Så stor en del" not in municipality
-    assert "Når borgere klager over en afgørelse fra Dragør Kommune" in municipality
+    assert (
+        "hvor mange procent af klagesagerne fra Dragør Kommune, som Ankestyrelsen" in municipality
+    )
 
 
 # --- find din kommune, the list view --------------------------------------------------------

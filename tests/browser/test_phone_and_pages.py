@@ -129,6 +129,26 @@ def test_find_din_kommune_opens_the_one_match_and_narrows_the_lists(browser) -> 
     page.wait_for_url("**/kommune/155-dragoer.html")
 
 
+@pytest.mark.parametrize(
+    ("typed", "page"),
+    [
+        ("Københavns Kommune", "101-koebenhavn"),  # the name as its page's h1 says it
+        ("Århus", "751-aarhus"),
+        ("Åbenrå", "580-aabenraa"),
+        ("Lyngby Taarbæk", "173-lyngby-taarbaek"),
+        ("Sonderborg", "540-soenderborg"),
+        ("bornholms regionskommune", "400-bornholm"),
+        ("Drag", "155-dragoer"),  # the one name that starts so
+    ],
+)
+def test_find_din_kommune_knows_names_as_people_type_them(browser, typed, page) -> None:
+    browser.goto("index.html")
+    box = browser.page.get_by_label("Find din kommune")
+    box.fill(typed)
+    box.press("Enter")
+    browser.page.wait_for_url(f"**/kommune/{page}.html")
+
+
 def test_find_page_with_a_query_opens_the_municipality_or_lists_matches(browser) -> None:
     browser.goto("find.html?q=Bornholm")
     browser.page.wait_for_url("**/kommune/400-bornholm.html")
@@ -138,6 +158,46 @@ def test_find_page_with_a_query_opens_the_municipality_or_lists_matches(browser)
         page.locator(".find-svar").text_content().startswith("Ingen kommune passer på «<script>x»")
     )
     assert page.locator("[data-find-liste] li:not([hidden])").count() == 0
+    # A name that only begins one municipality's name is listed, not opened, when the query
+    # comes from elsewhere (a snippet's form): "Hals" is a town in Aalborg, not Halsnæs.
+    browser.goto("find.html?q=Hals")
+    assert page.url.endswith("find.html?q=Hals")
+    assert page.locator("[data-find-liste] li:not([hidden])").all_text_contents() == ["Halsnæs"]
+    assert browser.console_errors == []
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_no_page_scrolls_sideways_on_a_phone(phone, path) -> None:
+    phone.goto(path)
+    scroll, client = phone.page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert scroll <= client, path
+
+
+def test_the_funnel_plot_by_mouse_and_keyboard(browser) -> None:
+    browser.goto("index.html")
+    page = browser.page
+    plot = page.locator("#socialomraadet svg.tragt")
+    points = plot.locator(".punkt")
+    assert points.count() > 90
+    first = points.first
+    first.hover()
+    tip = page.locator("#tip")
+    assert tip.is_visible()
+    name = tip.locator("strong").text_content()
+    assert name and name in first.get_attribute("aria-label")
+    # One tab stop for the whole plot; the arrow keys walk its points in order of cases.
+    assert plot.locator('.punkt[tabindex="0"]').count() == 1
+    first.focus()
+    page.keyboard.press("ArrowRight")
+    second = points.nth(1)
+    assert second.evaluate("el => el === document.activeElement")
+    assert tip.is_visible() and tip.locator("strong").text_content() in (
+        second.get_attribute("aria-label")
+    )
+    page.keyboard.press("End")
+    assert points.last.evaluate("el => el === document.activeElement")
     assert browser.console_errors == []
 
 

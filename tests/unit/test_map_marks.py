@@ -285,7 +285,8 @@ def test_the_snippet_lists_every_municipality_with_its_figures_and_a_search_form
     assert len(tiles) == 98
     form = re.search(r"<form\b[^>]*>.*?</form>", frag, re.S).group(0)
     assert re.match(
-        r'<form class="dk-find" action="\.\./\.\./find\.html" method="get" role="search">', form
+        r'<form class="dk-find" action="\.\./\.\./find\.html" method="get" role="search" target="_top">',
+        form,
     )
     assert f'<label for="{uid}-q">Find din kommune</label>' in form
     assert f'<input id="{uid}-q" name="q" list="{uid}-navne" autocomplete="off">' in form
@@ -294,7 +295,9 @@ def test_the_snippet_lists_every_municipality_with_its_figures_and_a_search_form
     assert sorted(re.findall(r'<option value="([^"]+)">', datalist)) == sorted(NAMES.values())
     details = re.search(r"<details>\s*<summary>(.*?)</summary>(.*?)</details>", frag, re.S)
     assert details and details.group(1) == "Se tallene for alle kommuner"
-    rows = re.findall(r'<li><a href="([^"]+)">([^<]+)</a>: (.*?)</li>', details.group(2))
+    rows = re.findall(
+        r'<li><a href="([^"]+)" target="_top">([^<]+)</a>: (.*?)</li>', details.group(2)
+    )
     assert len(rows) == 98 and sorted(h for h, _, _ in rows) == sorted(tiles)
     # Each row says what the tile's tooltip says: the shown rate and the number of cases.
     titles = dict(

@@ -184,7 +184,7 @@ def test_the_front_page_has_a_search_box_with_every_name(site) -> None:
 
 def test_find_page_lists_every_municipality_with_its_page(site) -> None:
     page = text(site, "find.html")
-    links = re.findall(r'<li data-navn="([^"]+)"><a href="([^"]+)">', page)
+    links = re.findall(r'<li data-navn="([^"]+)" data-fuldt="[^"]+"><a href="([^"]+)">', page)
     assert len(links) == 98
     assert ("Dragør", "kommune/155-dragoer.html") in links
 
@@ -193,7 +193,9 @@ def test_each_map_has_a_list_view_with_every_municipality_and_its_figures(site) 
     page = text(site, "2024/index.html")
     lists = re.findall(r'<ul class="tal-liste".*?</ul>', page, re.S)
     assert len(lists) == 3  # one per area
-    rows = re.findall(r'<li data-navn="([^"]+)"><a href="([^"]+)">(.*?)</a></li>', lists[0])
+    rows = re.findall(
+        r'<li data-navn="([^"]+)" data-fuldt="[^"]+"><a href="([^"]+)">(.*?)</a></li>', lists[0]
+    )
     assert len(rows) == 98
     # The list shows what the table shows: the same rate and cases for each municipality.
     table = page[page.index("<table>") : page.index("</table>")]

@@ -430,13 +430,21 @@ def _port_problem(port: int, exc: OSError | OverflowError, recorded: int | None 
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from danmarkskort_tools.local.chain import SERVE_FILE, recorded_site
+    from danmarkskort_tools.local.chain import SERVE_FILE, ServeFileError, recorded_site
 
     site = args.dir / "site"
     if not (site / "index.html").is_file():
         print(f"{site}/index.html does not exist; run `danmarkskort demo` first", file=sys.stderr)
         return 1
-    recorded = recorded_site(args.dir)
+    try:
+        recorded = recorded_site(args.dir)
+    except ServeFileError as exc:  # serve anyway, but say the links may point elsewhere
+        print(
+            f"warning: {exc}; the mails and snippets in {args.dir} may link to another port "
+            "(run again to rewrite it)",
+            file=sys.stderr,
+        )
+        recorded = None
     port: int = args.port if args.port is not None else recorded[1] if recorded else DEFAULT_PORT
     if not 1 <= port <= 65535:
         print(_port_problem(port, OverflowError(), recorded and recorded[1]), file=sys.stderr)

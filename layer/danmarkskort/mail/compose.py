@@ -15,6 +15,7 @@ from email.policy import SMTP
 from functools import cache
 from typing import Any
 
+from danmarkskort.domain import comparison
 from danmarkskort.domain.areas import Mapping
 from danmarkskort.domain.figures import Figure, FiguresDoc
 from danmarkskort.domain.municipalities import Municipality, registry
@@ -327,6 +328,7 @@ class AreaView:
     change_value: str
     national_label: str  # the national figure's own name ('Hele landet', or a partial one)
     national_value: str
+    comparison: str = ""  # within / above / below what chance gives (domain.comparison)
 
 
 def _area_view(ctx: Context, f: Figure, previous_year: int | None) -> AreaView:
@@ -397,6 +399,7 @@ def _area_view(ctx: Context, f: Figure, previous_year: int | None) -> AreaView:
         change_value=change_value,
         national_label=national_label,
         national_value=national_value,
+        comparison=comparison.sentence(comparison.verdict(f, land), national_label),
     )
 
 

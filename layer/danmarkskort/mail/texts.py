@@ -133,7 +133,7 @@ def contact_sentence(kontakt: ContactEntry) -> str:
     given)."""
     parts = [p for p in (kontakt.navn, kontakt.enhed, kontakt.adresse) if p]
     if kontakt.telefon:
-        parts.append(f"tlf. {kontakt.telefon}")
+        parts.append(f"tlf.{NBSP}{kontakt.telefon.replace(' ', NBSP)}")  # never wrapped apart
     if kontakt.email:
         parts.append(f"e-mail {kontakt.email}")
     return "Spørgsmål til tallene kan stilles til " + ", ".join(parts) + "."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from danmarkskort import text as fmt
@@ -74,4 +75,64 @@ def trend_chart(figures: list[Figure], national: list[Figure | None]) -> dict[st
         "national": _line(nat),
         "points": points,
         "bottom": HEIGHT - BOTTOM,
+    }
+
+
+# --- the funnel plot of a year and area -----------------------------------------------------
+
+F_WIDTH, F_HEIGHT = 620.0, 300.0
+F_LEFT, F_RIGHT, F_TOP, F_BOTTOM = 46.0, 16.0, 12.0, 40.0
+
+
+def _nice_max(n: int) -> int:
+    """The x axis' end: the largest municipality's cases, rounded up to a readable tick."""
+    for step in (10, 20, 50, 100, 200, 500, 1000, 2000, 5000):
+        if n <= step * 5:
+            return max(step, -(-n // step) * step)
+    return -(-n // 10000) * 10000
+
+
+def funnel_chart(points: list[dict[str, Any]], national_rate: float) -> dict[str, Any]:
+    """Coordinates of a funnel plot: each municipality's rate (y) against its number of
+    realitetsbehandlede cases (x), the national rate, and the 95 % and 99.8 % limits of a
+    municipality of each size if it were like the country (domain.comparison).
+    ``points``: dicts with 'n', 'rate' (and whatever the template shows) for n >= 1."""
+    from danmarkskort.domain.comparison import LEVELS, funnel_at
+
+    xmax = _nice_max(max((p["n"] for p in points), default=10))
+    inner_w = F_WIDTH - F_LEFT - F_RIGHT
+    inner_h = F_HEIGHT - F_TOP - F_BOTTOM
+
+    def x(n: float) -> float:
+        # A square-root scale: most municipalities have under a hundred cases, and a linear
+        # axis would pile them against the left edge beside the few large ones.
+        return F_LEFT + inner_w * math.sqrt(n / xmax)
+
+    def y(rate: float) -> float:
+        return F_TOP + inner_h * (1 - rate / 100.0)
+
+    # Dense where the funnel bends (small n), sparser further out.
+    ns = sorted({max(2, round(2 * (xmax / 2) ** (i / 80))) for i in range(81)})
+    curves: dict[str, list[str]] = {}
+    for i, level in enumerate(LEVELS):
+        low, high = [], []
+        for n in ns:
+            lim = funnel_at(n, national_rate, LEVELS)[i]
+            low.append(f"{x(n):.1f} {y(lim.low):.1f}")
+            high.append(f"{x(n):.1f} {y(lim.high):.1f}")
+        curves[f"{level:.3f}"] = ["M" + " L".join(low), "M" + " L".join(high)]
+    ticks = [v for v in (0, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000) if v < xmax * 0.8]
+    return {
+        "width": F_WIDTH,
+        "height": F_HEIGHT,
+        "left": F_LEFT,
+        "right": F_WIDTH - F_RIGHT,
+        "top": F_TOP,
+        "bottom": F_HEIGHT - F_BOTTOM,
+        "national_y": y(national_rate),
+        "limits95": curves[f"{LEVELS[0]:.3f}"],
+        "limits998": curves[f"{LEVELS[1]:.3f}"],
+        "xticks": [{"x": x(v), "label": fmt.number(v)} for v in (*ticks, xmax)],
+        "yticks": [{"y": y(v), "label": f"{v}\u00a0%"} for v in (0, 25, 50, 75, 100)],
+        "points": [{**p, "cx": x(p["n"]), "cy": y(p["rate"])} for p in points],
     }

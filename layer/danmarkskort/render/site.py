@@ -35,6 +35,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from danmarkskort import text as fmt
 from danmarkskort import xlsx_writer
+from danmarkskort.domain import comparison
 from danmarkskort.domain.areas import Mapping
 from danmarkskort.domain.figures import FIELDS, Figure, FiguresDoc, csv_cell
 from danmarkskort.domain.municipalities import NATIONAL_CODE, Municipality, registry
@@ -179,6 +180,7 @@ def _figure_view(
     f: Figure, shown: fmt.ShownFigure, national: Figure | None = None
 ) -> dict[str, Any]:
     """A figure's shown texts (text.shown_figure); ``national`` is the year's national figure."""
+    verdict = comparison.verdict(f, national) if national is not None else None
     return {
         "f": f,
         "rate": fmt.pct(f.omgoerelsesprocent),
@@ -191,6 +193,8 @@ def _figure_view(
         "national": national,
         "national_name": fmt.national_name(national),
         "national_rate": fmt.pct(national.omgoerelsesprocent) if national else "–",
+        "verdict": verdict,
+        "comparison": comparison.sentence(verdict, fmt.national_name(national)),
     }
 
 
@@ -201,6 +205,7 @@ def _tooltip(
     area_name: str,
     remarks: list[Remark],
     threshold: int,
+    verdict: comparison.Verdict | None = None,
 ) -> list[str]:
     lines = [name]
     if f.realitetsbehandlede == 0:
@@ -217,6 +222,8 @@ def _tooltip(
         )
         if shown.change is not None:
             lines.append(f"Ændring fra {f.aar - 1}: {fmt.pp(shown.change)}")
+        if verdict:
+            lines.append(comparison.short(verdict))
     lines.extend(r.text for r in remarks)
     return lines
 
@@ -279,6 +286,7 @@ class _Renderer:
             return self._maps[key]
         area = self.mapping.area(omraade)
         uid = f"k{aar}-{omraade}"
+        national = self.ix.get(aar, omraade, NATIONAL_CODE)
         items: list[dict[str, Any]] = []  # template data, one entry per shape
         for shape in (*self.geometry.background, *self.geometry.shapes):
             m = self.reg.by_code(shape.code)
@@ -292,6 +300,7 @@ class _Renderer:
                 fill, text, pattern = cls.farve, cls.tekst, ""
             remarks = self.remarks.for_municipality(shape.code, aar, omraade)
             shown = self.ix.shown(f)
+            verdict = comparison.verdict(f, national)
             items.append(
                 {
                     "shape": shape,
@@ -305,11 +314,14 @@ class _Renderer:
                     "short": fmt.pct_number(f.omgoerelsesprocent),
                     "ci": fmt.pct_range(f.ci_lav, f.ci_hoej),
                     "change_short": fmt.pp_short(shown.change),
-                    "tip": _tooltip(m.name, f, shown, area.navn, remarks, self.doc.lav_n_threshold),
+                    "tip": _tooltip(
+                        m.name, f, shown, area.navn, remarks, self.doc.lav_n_threshold, verdict
+                    ),
                     "has_remark": bool(remarks),
+                    "verdict": verdict,
+                    "verdict_table": comparison.TABLE.get(verdict or "", "–"),
                 }
             )
-        national = self.ix.get(aar, omraade, NATIONAL_CODE)
         view = {
             "uid": uid,
             "aar": aar,
@@ -336,7 +348,7 @@ class _Renderer:
             href = f"{self.site_url}/{page}" if self.site_url else (root + page or "./")
         return (
             self.env.get_template(template)
-            .render(**self.common, base=base, root=root, canonical=href, **ctx)
+            .render(**self.common, base=base, canonical=href, **ctx)
             .encode("utf-8")
         )
 
@@ -366,6 +378,7 @@ class _Renderer:
                     "nat": _figure_view(national, self.ix.shown(national)),
                     "prev_nat": prev_nat,
                     "counts": counts,
+                    "funnel": _funnel(view, national),
                 }
             )
         corrected = [
@@ -690,6 +703,28 @@ def build_site(
         "year_page": f"{vroot}{{aar}}/index.html",
     }
     return Site(version=version, files=tuple(files), entry_points=tuple(entries), links=links)
+
+
+def _funnel(view: dict[str, Any], national: Figure) -> dict[str, Any] | None:
+    """The funnel plot of one map's municipalities (those with cases), or None when the
+    country has no rate to compare with."""
+    from danmarkskort.render.charts import funnel_chart
+
+    if national.omgoerelsesprocent is None:
+        return None
+    points = [
+        {
+            "n": it["f"].realitetsbehandlede,
+            "rate": it["f"].omgoerelsesprocent,
+            "code": it["m"].code,
+            "verdict": it["verdict"],
+            "lav_n": it["f"].lav_n,
+            "tip": it["tip"],
+        }
+        for it in sorted(view["table"], key=lambda it: it["f"].realitetsbehandlede)
+        if it["f"].realitetsbehandlede and it["f"].omgoerelsesprocent is not None
+    ]
+    return funnel_chart(points, national.omgoerelsesprocent) if points else None
 
 
 def _root(base: str, version: str) -> str:

@@ -54,14 +54,26 @@ def local_site_url(port: int) -> str:
     return f"http://{LOCAL_HOST}:{port}"
 
 
+class ServeFileError(ValueError):
+    """OUT/serve.json exists but does not say a local site URL; the message says why."""
+
+
 def recorded_site(out: Path) -> tuple[str, int] | None:
     """(site URL, port) that OUT/serve.json records, or None when there is none (an older
-    output) or it cannot be read."""
-    try:
-        doc = json.loads((Path(out) / SERVE_FILE).read_text(encoding="utf-8"))
-        url, port = str(doc["site_url"]), int(doc["port"])
-    except (OSError, ValueError, KeyError, TypeError):
+    output). ServeFileError when it is there but unreadable or not a local site URL."""
+    path = Path(out) / SERVE_FILE
+    if not path.exists():
         return None
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ServeFileError(f"{path}: cannot be read as JSON ({exc})") from None
+    url = doc.get("site_url") if isinstance(doc, dict) else None
+    port = doc.get("port") if isinstance(doc, dict) else None
+    if type(port) is not int or not 1 <= port <= 65535:
+        raise ServeFileError(f"{path}: 'port' must be a whole number 1-65535, not {port!r}")
+    if url != local_site_url(port):
+        raise ServeFileError(f"{path}: 'site_url' must be {local_site_url(port)}, not {url!r}")
     return url, port
 
 

@@ -43,7 +43,7 @@
     tip.hidden = true;
   }
 
-  document.querySelectorAll("svg.kort .kommune").forEach(function (link) {
+  document.querySelectorAll("svg.kort .kommune, svg.tragt .punkt").forEach(function (link) {
     // The SVG <title> stays as the accessible name; move it to aria-label so the browser's
     // own tooltip does not show on top of ours.
     var title = link.querySelector("title");
@@ -101,48 +101,73 @@
   var forms = document.querySelectorAll("form[data-find]");
   if (!forms.length) { return; }
 
-  function norm(text) {
-    return (text || "").toLowerCase().replace(/\s+/g, " ").trim().replace(/ kommune$/, "");
+  // Names as people type them: any case, hyphen or space ("Lyngby Taarbæk"), the full name
+  // ("Københavns Kommune"), å/aa, æ/ae, ø/oe ("Århus", "Aabenraa"), and ø or æ without
+  // their letters ("Sonderborg"). Each text gives a strict and a loose key.
+  function keys(text) {
+    var t = (text || "").toLowerCase().replace(/[-\u2010-\u2015]/g, " ")
+      .replace(/\s+/g, " ").trim().replace(/ (regions)?kommune$/, "");
+    var strict = t.replace(/å/g, "aa").replace(/æ/g, "ae").replace(/ø/g, "oe");
+    return [strict, strict.replace(/aa/g, "a").replace(/ae/g, "a").replace(/oe/g, "o")];
   }
 
   function rows() { return document.querySelectorAll("li[data-navn]"); }
 
-  // Every municipality once, with its page: the first link found for each name.
+  // Every municipality once, with its page and the keys of its name and its full name.
   function towns() {
     var seen = {}, out = [];
     rows().forEach(function (li) {
       var name = li.getAttribute("data-navn"), link = li.querySelector("a");
-      if (link && !seen[name]) { seen[name] = true; out.push({ name: name, href: link.href }); }
+      if (link && !seen[name]) {
+        seen[name] = true;
+        out.push({ name: name, href: link.href,
+                   keys: keys(name).concat(keys(li.getAttribute("data-fuldt"))) });
+      }
     });
     return out;
   }
 
+  function test(town, query, how) {
+    var q = keys(query);
+    return town.keys.some(function (k, i) {
+      var want = q[i % 2];
+      return how === "exact" ? k === want : how === "prefix" ? k.indexOf(want) === 0
+        : k.indexOf(want) >= 0;
+    });
+  }
+
+  // The municipality to open: the one named exactly, or the one whose name starts so.
+  // A match inside a name only narrows the list ("Hals" is no municipality: no Halsnæs).
   function matching(query) {
-    var q = norm(query);
-    if (!q) { return []; }
+    if (!keys(query)[0]) { return { open: null, all: [] }; }
     var all = towns();
-    var exact = all.filter(function (t) { return norm(t.name) === q; });
-    if (exact.length) { return exact; }
-    return all.filter(function (t) { return norm(t.name).indexOf(q) >= 0; });
+    var exact = all.filter(function (t) { return test(t, query, "exact"); });
+    var prefix = all.filter(function (t) { return test(t, query, "prefix"); });
+    var inside = all.filter(function (t) { return test(t, query, "inside"); });
+    var open = exact.length === 1 ? exact[0] : prefix.length === 1 ? prefix[0] : null;
+    return { open: open, all: inside };
   }
 
   function narrow(query) {
-    var q = norm(query);
+    var q = keys(query)[0];
     rows().forEach(function (li) {
-      li.hidden = q !== "" && norm(li.getAttribute("data-navn")).indexOf(q) < 0;
+      var town = { keys: keys(li.getAttribute("data-navn"))
+                           .concat(keys(li.getAttribute("data-fuldt"))) };
+      li.hidden = q !== "" && !test(town, query, "inside");
     });
   }
 
   function say(form, query, found) {
     var status = form.querySelector(".find-svar");
     if (!status) { return; }
-    if (!norm(query)) { status.textContent = ""; return; }
-    if (!found.length) {
-      status.textContent = "Ingen kommune passer på «" + query.trim() + "». Prøv med begyndelsen af navnet.";
-    } else if (found.length === 1) {
-      status.textContent = found[0].name + ": tryk Find for at åbne kommunens side.";
+    var q = query.trim();
+    if (!keys(q)[0]) { status.textContent = ""; return; }
+    if (!found.all.length) {
+      status.textContent = "Ingen kommune passer på «" + q + "». Prøv med begyndelsen af navnet.";
+    } else if (found.open) {
+      status.textContent = found.open.name + ": tryk Find for at åbne kommunens side.";
     } else {
-      status.textContent = found.length + " kommuner passer på «" + query.trim() + "»: se listen.";
+      status.textContent = found.all.length + " kommuner passer på «" + q + "»: se listen.";
     }
   }
 
@@ -155,7 +180,7 @@
     });
     form.addEventListener("submit", function (e) {
       var found = matching(input.value);
-      if (found.length === 1) { e.preventDefault(); window.location.href = found[0].href; return; }
+      if (found.open) { e.preventDefault(); window.location.href = found.open.href; return; }
       if (rows().length) {  // stay: the lists on this page show the matches
         e.preventDefault();
         narrow(input.value);
@@ -169,7 +194,12 @@
     var q = new URLSearchParams(window.location.search).get("q");
     if (q) {
       var found = matching(q);
-      if (found.length === 1) { window.location.replace(found[0].href); return; }
+      // Arriving from a form elsewhere (a snippet) nobody saw which name a prefix matched:
+      // open only the municipality named exactly, list the rest.
+      if (found.open && test(found.open, q, "exact")) {
+        window.location.replace(found.open.href);
+        return;
+      }
       var input = forms[0].querySelector("input[name=q]");
       if (input) { input.value = q; }
       narrow(q);
@@ -198,5 +228,29 @@
     });
     group.hidden = false;
     show("liste");
+  });
+}());
+
+/* The funnel plot: one tab stop per plot, the arrow keys move between its points (in order
+   of cases), so a keyboard user does not tab through 98 points. Without JavaScript every
+   point is a tab stop of its own. */
+(function () {
+  "use strict";
+  document.querySelectorAll("svg.tragt").forEach(function (svg) {
+    var points = Array.prototype.slice.call(svg.querySelectorAll(".punkt"));
+    if (!points.length) { return; }
+    points.forEach(function (p, i) { p.setAttribute("tabindex", i === 0 ? "0" : "-1"); });
+    svg.addEventListener("keydown", function (e) {
+      var at = points.indexOf(document.activeElement);
+      if (at < 0) { return; }
+      var to = { ArrowRight: at + 1, ArrowUp: at + 1, ArrowLeft: at - 1, ArrowDown: at - 1,
+                 Home: 0, End: points.length - 1 }[e.key];
+      if (to === undefined) { return; }
+      e.preventDefault();
+      to = Math.max(0, Math.min(points.length - 1, to));
+      points[at].setAttribute("tabindex", "-1");
+      points[to].setAttribute("tabindex", "0");
+      points[to].focus();
+    });
   });
 }());

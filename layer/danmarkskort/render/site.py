@@ -32,6 +32,7 @@ from importlib import resources
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from danmarkskort import text as fmt
 from danmarkskort import xlsx_writer
@@ -41,7 +42,7 @@ from danmarkskort.domain.figures import FIELDS, Figure, FiguresDoc, csv_cell
 from danmarkskort.domain.municipalities import NATIONAL_CODE, Municipality, registry
 from danmarkskort.domain.record import ChangeEntry, Correction, correction_text
 from danmarkskort.domain.remarks import Remark, RemarkBook
-from danmarkskort.render.geometry import MapGeometry
+from danmarkskort.render.geometry import LABEL_SIZE, MapGeometry
 from danmarkskort.render.publisher import STATEMENT_PAGE, Publisher, bundled_publisher
 from danmarkskort.render.style import MapStyle
 
@@ -301,6 +302,10 @@ class _Renderer:
             remarks = self.remarks.for_municipality(shape.code, aar, omraade)
             shown = self.ix.shown(f)
             verdict = comparison.verdict(f, national)
+            tip = _tooltip(m.name, f, shown, area.navn, remarks, self.doc.lav_n_threshold, verdict)
+            # Worked out here once, not per tile in the templates: the map of each year and
+            # area is drawn six times (year page, SVG, HTML; versioned and entry point).
+            marks = "ingen" if pattern == "ingen" else f"klasse-{cls.index if cls else -1}"
             items.append(
                 {
                     "shape": shape,
@@ -314,15 +319,24 @@ class _Renderer:
                     "short": fmt.pct_number(f.omgoerelsesprocent),
                     "ci": fmt.pct_range(f.ci_lav, f.ci_hoej),
                     "change_short": fmt.pp_short(shown.change),
-                    "tip": _tooltip(
-                        m.name, f, shown, area.navn, remarks, self.doc.lav_n_threshold, verdict
-                    ),
+                    "tip": tip,
+                    "tip_text": "\n".join(tip),
+                    "marks": marks + (" lavn" if pattern == "lavn" else ""),
+                    # A hatched or dotted tile's text gets a halo of the tile's own colour.
+                    "halo": self.style.none_fill
+                    if pattern == "ingen"
+                    else cls.farve
+                    if cls and pattern == "lavn"
+                    else "",
+                    "label_style": f"font-size:{shape.label_size}px"
+                    if shape.label and shape.label_size < LABEL_SIZE
+                    else "",
                     "has_remark": bool(remarks),
                     "verdict": verdict,
                     "verdict_table": comparison.TABLE.get(verdict or "", "–"),
                 }
             )
-        view = {
+        view: dict[str, Any] = {
             "uid": uid,
             "aar": aar,
             "area": area,
@@ -334,6 +348,7 @@ class _Renderer:
                 (it for it in items if it["shape"].primary), key=lambda it: it["m"].name
             ),
         }
+        view["content"] = _MapContent(self.env, view, self.style)
         self._maps[key] = view
         return view
 
@@ -705,6 +720,27 @@ def build_site(
     return Site(version=version, files=tuple(files), entry_points=tuple(entries), links=links)
 
 
+_BASE = "\x00base\x00"  # stands for the links' base while a map's marks are drawn
+
+
+class _MapContent:
+    """A map's marks (_kort_indhold.svg), drawn once and put into the year page, the SVG
+    and the HTML snippet, each with its own base for the links: a map of 98 tiles is
+    otherwise drawn six times per year and area (three files, versioned and entry point),
+    a third of the site's render time."""
+
+    def __init__(self, env: Environment, view: dict[str, Any], style: MapStyle) -> None:
+        self.env, self.view, self.style = env, view, style
+        self._drawn: str | None = None
+
+    def __call__(self, base: str) -> Markup:
+        if self._drawn is None:
+            template = self.env.get_template("_kort_indhold.svg")
+            self._drawn = template.render(map=self.view, base=_BASE, style=self.style)
+        # Safe: the autoescaped template's output, with the base escaped the same way.
+        return Markup(self._drawn.replace(_BASE, str(escape(base))))  # noqa: S704
+
+
 def _funnel(view: dict[str, Any], national: Figure) -> dict[str, Any] | None:
     """The funnel plot of one map's municipalities (those with cases), or None when the
     country has no rate to compare with."""
@@ -719,7 +755,8 @@ def _funnel(view: dict[str, Any], national: Figure) -> dict[str, Any] | None:
             "code": it["m"].code,
             "verdict": it["verdict"],
             "lav_n": it["f"].lav_n,
-            "tip": it["tip"],
+            "tip_text": it["tip_text"],
+            "label": ". ".join(it["tip"]),
         }
         for it in sorted(view["table"], key=lambda it: it["f"].realitetsbehandlede)
         if it["f"].realitetsbehandlede and it["f"].omgoerelsesprocent is not None

@@ -38,7 +38,7 @@ from danmarkskort import text as fmt
 from danmarkskort import xlsx_writer
 from danmarkskort.domain import comparison
 from danmarkskort.domain.areas import Mapping
-from danmarkskort.domain.figures import FIELDS, Figure, FiguresDoc, csv_cell
+from danmarkskort.domain.figures import FIELDS, Figure, FiguresDoc, Provision, csv_cell
 from danmarkskort.domain.municipalities import NATIONAL_CODE, Municipality, registry
 from danmarkskort.domain.record import ChangeEntry, Correction, correction_text
 from danmarkskort.domain.remarks import Remark, RemarkBook
@@ -279,6 +279,9 @@ class _Renderer:
             "statement_page": STATEMENT_PAGE,
         }
         self._maps: dict[tuple[int, str], dict[str, Any]] = {}
+        self.provisions_by_code: dict[str, list[Provision]] = {}
+        for p in doc.provisions:
+            self.provisions_by_code.setdefault(p.kommunekode, []).append(p)
 
     # the map of one (year, area) as plain data; rendered into pages and snippets
     def map_view(self, aar: int, omraade: str) -> dict[str, Any]:
@@ -441,6 +444,7 @@ class _Renderer:
                     "national_caption": fmt.join_and([fmt.lower_first(n) for n in names]),
                     "chart": trend_chart([r["f"] for r in rows], [r["national"] for r in rows]),
                     "remarks": self.remarks.for_municipality(m.code, self.latest, omraade),
+                    "provisions": self._provisions(m.code, self.latest, omraade),
                 }
             )
         remarks = self._remarks_over_years(m.code)
@@ -459,6 +463,30 @@ class _Renderer:
             remarks=remarks,
             corrected=corrected,
         )
+
+    def _provisions(self, code: str, aar: int, omraade: str) -> list[dict[str, Any]]:
+        """What drives the rate: the year's cases of the area per provision (as the extract
+        named it, one label per parsed provision), the most cases first."""
+        rows: list[dict[str, Any]] = []
+        for p in self.provisions_by_code.get(code, ()):
+            if p.aar != aar or omraade not in p.omraader:
+                continue
+            n = p.stadfaestet + p.aendret_ophaevet + p.hjemvist
+            if not n and not p.afvist:
+                continue
+            law = self.mapping.law_for(p.lov)
+            omgjort = p.aendret_ophaevet + p.hjemvist
+            rows.append(
+                {
+                    "label": f"{law.forkortelse if law else p.lov} {p.paragraf}",
+                    "n": n,
+                    "omgjort": omgjort,
+                    "rate": fmt.pct(100.0 * omgjort / n) if n else "–",
+                    "afvist": p.afvist,
+                }
+            )
+        rows.sort(key=lambda r: (-r["n"], r["label"]))
+        return rows
 
     def _change(self, c: Correction) -> str:
         return correction_text(self.mapping.area(c.omraade).navn, c.aar, c.old, c.new)

@@ -139,3 +139,38 @@ def test_the_mail_says_the_sentence_for_each_area_in_both_parts() -> None:
     for part in ("plain", "html"):
         body = " ".join(msg.get_body((part,)).get_content().split())
         assert sum(body.count(s) for s in said) == 3, part  # one per area
+
+
+@pytest.mark.parametrize(("omgjort", "n"), [(0, 1), (1, 1), (3, 7), (24, 129), (0, 50), (50, 50)])
+def test_the_pooled_interval_is_the_one_every_figure_has(omgjort: int, n: int) -> None:
+    from danmarkskort.compute.rates import wilson_interval
+
+    low, high = wilson_interval([omgjort], [n])
+    assert comparison.wilson(omgjort, n) == pytest.approx((low[0], high[0]))
+    assert comparison.wilson(0, 0) is None
+
+
+def test_pooled_years_add_counts_not_rates() -> None:
+    p = comparison.pooled([figure(4, 1, aar=2022), figure(0, 0, aar=2023), figure(16, 9, aar=2024)])
+    assert p is not None and p.years == (2022, 2024) and (p.omgjort, p.n) == (10, 20)
+    assert p.rate == 50.0  # not the mean of 25 % and 56 %
+    assert comparison.pooled([figure(4, 1, aar=2024)]) is None
+
+
+def test_a_municipality_with_few_cases_shows_the_last_three_years_together() -> None:
+    doc = make_doc(years=(2021, 2022, 2023, 2024))
+    s = render(doc)
+    for code, slug in (("825", "laesoe"), ("101", "koebenhavn")):
+        page = " ".join(text(s, f"kommune/{code}-{slug}.html").split())
+        few = [
+            f
+            for f in doc.figures
+            if f.kommunekode == code and f.aar == 2024 and f.lav_n and f.realitetsbehandlede
+        ]
+        shown = page.count('<p class="samlet"><strong>2022–2024 samlet:</strong>')
+        assert shown == len(few), code  # only beside a newest year of few cases
+    laesoe = " ".join(text(s, "kommune/825-laesoe.html").split())
+    assert re.search(
+        r"2022–2024 samlet:</strong> \d+ % af [\d.]+ sager \(95 %-usikkerhedsinterval \d+–\d+ %\)",
+        laesoe,
+    ), laesoe[laesoe.find("samlet") - 200 : laesoe.find("samlet") + 200]

@@ -147,3 +147,48 @@ TABLE = {"over": "højere", "under": "lavere", "inden_for": "inden for"}
 def short(v: Verdict | None) -> str:
     """The verdict in a tooltip's few words ('' without one)."""
     return SHORT[v] if v else ""
+
+
+Z95 = 1.959963984540054
+
+
+def wilson(omgjort: int, n: int, z: float = Z95) -> tuple[float, float] | None:
+    """The 95 % Wilson score interval in percent, as compute/rates.py gives every figure
+    (there on arrays, with numpy; here for one pooled figure, without it)."""
+    if n <= 0:
+        return None
+    p = omgjort / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    low = 0.0 if omgjort == 0 else min(max(centre - half, 0.0), 1.0) * 100
+    high = 100.0 if omgjort == n else min(max(centre + half, 0.0), 1.0) * 100
+    return low, high
+
+
+POOLED_YEARS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Pooled:
+    """A municipality's rate over the last published years together: steadier than one
+    year's when each year has few cases."""
+
+    years: tuple[int, ...]
+    omgjort: int
+    n: int
+    rate: float
+    ci: tuple[float, float]
+
+
+def pooled(figures: list[Figure]) -> Pooled | None:
+    """The figures (one municipality and area, several years) taken together; None when
+    fewer than two years have cases."""
+    used = [f for f in figures if f.realitetsbehandlede > 0]
+    if len(used) < 2:
+        return None
+    omgjort = sum(f.omgjort for f in used)
+    n = sum(f.realitetsbehandlede for f in used)
+    ci = wilson(omgjort, n)
+    assert ci is not None  # n > 0
+    return Pooled(tuple(f.aar for f in used), omgjort, n, 100.0 * omgjort / n, ci)

@@ -445,6 +445,7 @@ class _Renderer:
                     "chart": trend_chart([r["f"] for r in rows], [r["national"] for r in rows]),
                     "remarks": self.remarks.for_municipality(m.code, self.latest, omraade),
                     "provisions": self._provisions(m.code, self.latest, omraade),
+                    "pooled": self._pooled(rows),
                 }
             )
         remarks = self._remarks_over_years(m.code)
@@ -463,6 +464,22 @@ class _Renderer:
             remarks=remarks,
             corrected=corrected,
         )
+
+    def _pooled(self, rows: list[dict[str, Any]]) -> dict[str, str] | None:
+        """Beside a newest year of few cases: the last three published years together."""
+        latest = rows[-1]["f"]
+        if not latest.lav_n:
+            return None
+        recent = [r["f"] for r in rows if r["f"].aar > latest.aar - comparison.POOLED_YEARS]
+        p = comparison.pooled(recent)
+        if p is None:
+            return None
+        return {
+            "years": fmt.year_span(list(p.years)),
+            "rate": fmt.pct(p.rate),
+            "n": fmt.cases(p.n),
+            "ci": fmt.pct_range(*p.ci),
+        }
 
     def _provisions(self, code: str, aar: int, omraade: str) -> list[dict[str, Any]]:
         """What drives the rate: the year's cases of the area per provision (as the extract

@@ -117,3 +117,23 @@ def browser(chromium, served: Served, site: Path) -> Iterator[Browser]:
     page.on("pageerror", lambda e: b.console_errors.append(str(e)))
     yield b
     context.close()
+
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+
+
+def serious_violations(page, within: str = "document") -> list:
+    """axe-core's serious and critical findings (WCAG 2.0-2.2 A/AA and best practice) on the
+    page, or within the element the JavaScript expression ``within`` names; the <details>
+    are opened first so that their tables are checked too."""
+    assert AXE.is_file(), "run tests/browser/fetch_axe.sh (make chromium does)"
+    page.add_script_tag(path=str(AXE))
+    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    result = page.evaluate(
+        f"(tags) => axe.run({within}, {{runOnly: {{type: 'tag', values: tags}}}})", AXE_TAGS
+    )
+    return [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"][:3]])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]

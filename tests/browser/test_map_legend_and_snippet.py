@@ -10,7 +10,7 @@ import pytest
 from danmarkskort.render.geojson import geometry_from_geojson
 from danmarkskort.render.geometry import LABEL_ROOM, tilegrid
 
-from tests.browser.conftest import AXE, Served
+from tests.browser.conftest import Served, serious_violations
 from tests.conftest import fixture_path
 from tests.unit.test_render import render
 
@@ -153,21 +153,10 @@ def test_snippet_loads_nothing_from_another_origin(browser, marked) -> None:
 @pytest.mark.parametrize("width", [390, 1280])
 @pytest.mark.parametrize("root", ["maerker", "maerker-geo"])
 def test_axe_finds_no_serious_violations_in_the_snippet(browser, marked, root, width) -> None:
-    assert AXE.is_file(), "run tests/browser/fetch_axe.sh (make chromium does)"
     page = browser.page
     page.set_viewport_size({"width": width, "height": 900})
     browser.goto(marked[root] + "2024/kort/voksenhandicap.html")
-    page.evaluate("document.querySelector('figure.dkkort details').open = true")
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "axe.run(document.querySelector('figure.dkkort'), {runOnly: {type: 'tag', values: "
-        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}})"
-    )
-    serious = [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"][:3]])
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
+    serious = serious_violations(page, "document.querySelector('figure.dkkort')")
     assert serious == []
     # Targets outside the map are at least 24 × 24 CSS px (WCAG 2.2, 2.5.8).
     small = page.evaluate(

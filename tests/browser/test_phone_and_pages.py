@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.conftest import AXE, Browser
+from tests.browser.conftest import Browser, serious_violations
 
 pytestmark = pytest.mark.browser
 
@@ -216,26 +216,11 @@ def test_every_page_links_the_publisher_and_the_accessibility_statement(browser,
     assert canonical.count() == 1
 
 
-def _serious(page) -> list:
-    page.add_script_tag(path=str(AXE))
-    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
-    result = page.evaluate(
-        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', "
-        "'wcag21aa', 'wcag22aa', 'best-practice']}})"
-    )
-    return [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"][:3]])
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
 @pytest.mark.parametrize("path", PAGES)
 def test_axe_at_phone_and_desktop_width(browser, phone, path) -> None:
-    assert AXE.is_file(), "run tests/browser/fetch_axe.sh (make chromium does)"
     for b in (phone, browser):
         b.goto(path)
-        assert _serious(b.page) == [], (b.page.viewport_size, path)
+        assert serious_violations(b.page) == [], (b.page.viewport_size, path)
         assert b.foreign == []
 
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import AXE
+from tests.browser.conftest import serious_violations
 
 pytestmark = pytest.mark.browser
 
@@ -133,21 +133,8 @@ def test_no_request_leaves_the_local_host(browser) -> None:
     "path", ["index.html", "kommune/155-dragoer.html", "laesevejledning.html", "2023/index.html"]
 )
 def test_axe_finds_no_serious_violations(browser, path) -> None:
-    assert AXE.is_file(), "run tests/browser/fetch_axe.sh (make chromium does)"
     browser.goto(path)
-    page = browser.page
-    page.add_script_tag(path=str(AXE))
-    # Open the tables too, so they are checked.
-    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
-    result = page.evaluate(
-        "axe.run(document, {runOnly: {type: 'tag', values: "
-        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})"
-    )
-    serious = [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"][:3]])
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
+    serious = serious_violations(browser.page)
     assert serious == []
     assert browser.foreign == []
 

@@ -108,21 +108,16 @@ def site(tmp_path) -> Path:
     return out
 
 
+SERVE = [sys.executable, "-m", "danmarkskort_tools.cli", "serve"]
+
+
 def test_a_busy_port_is_one_line_and_exit_1(site):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
         done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "danmarkskort_tools.cli",
-                "serve",
-                str(site),
-                "--port",
-                str(port),
-            ],
+            [*SERVE, str(site), "--port", str(port)],
             capture_output=True,
             text=True,
             timeout=60,

@@ -89,6 +89,14 @@ class Provision:
     hjemvist: int
     afvist: int
 
+    @property
+    def omgjort(self) -> int:
+        return self.aendret_ophaevet + self.hjemvist
+
+    @property
+    def realitetsbehandlede(self) -> int:
+        return self.stadfaestet + self.aendret_ophaevet + self.hjemvist
+
 
 @dataclass(frozen=True, slots=True)
 class FiguresDoc:

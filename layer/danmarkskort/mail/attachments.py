@@ -147,8 +147,8 @@ def provision_table(
     )
     rows = []
     for p in provisions:
-        n = p.stadfaestet + p.aendret_ophaevet + p.hjemvist
-        rate = 100.0 * (p.aendret_ophaevet + p.hjemvist) / n if n else None
+        n = p.realitetsbehandlede
+        rate = 100.0 * p.omgjort / n if n else None
         rows.append(
             (
                 p.aar,

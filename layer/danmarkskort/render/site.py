@@ -488,17 +488,16 @@ class _Renderer:
         for p in self.provisions_by_code.get(code, ()):
             if p.aar != aar or omraade not in p.omraader:
                 continue
-            n = p.stadfaestet + p.aendret_ophaevet + p.hjemvist
+            n = p.realitetsbehandlede
             if not n and not p.afvist:
                 continue
             law = self.mapping.law_for(p.lov)
-            omgjort = p.aendret_ophaevet + p.hjemvist
             rows.append(
                 {
                     "label": f"{law.forkortelse if law else p.lov} {p.paragraf}",
                     "n": n,
-                    "omgjort": omgjort,
-                    "rate": fmt.pct(100.0 * omgjort / n) if n else "–",
+                    "omgjort": p.omgjort,
+                    "rate": fmt.pct(100.0 * p.omgjort / n) if n else "–",
                     "afvist": p.afvist,
                 }
             )

@@ -58,6 +58,13 @@ class Settings:
     max_extract_bytes: int
     send_rate: float
     dry_run: bool
+    # The consultation round (hoering/): on, an accepted extract opens a round instead of
+    # publishing; the links' HMAC key is the Secrets Manager secret named here.
+    hoering: bool = False
+    comment_key_secret: str = ""
+    comment_posts_per_minute: int = 5
+    schedule_group: str = ""
+    scheduler_role_arn: str = ""
 
     def need(self, *names: str) -> Settings:
         """Fail early, naming the variable, when a function lacks what it needs."""
@@ -68,6 +75,9 @@ class Settings:
             "state_table": "STATE_TABLE",
             "sender": "SENDER_ADDRESS",
             "site_url": "SITE_URL",
+            "comment_key_secret": "COMMENT_KEY_SECRET",
+            "schedule_group": "SCHEDULE_GROUP",
+            "scheduler_role_arn": "SCHEDULER_ROLE_ARN",
         }
         missing = [env[n] for n in names if not getattr(self, n)]
         if missing:
@@ -88,4 +98,9 @@ def load_settings() -> Settings:
         max_extract_bytes=_int("MAX_EXTRACT_BYTES", 200 * 1024 * 1024),
         send_rate=_float("SEND_RATE", 14.0),
         dry_run=_bool("DRY_RUN", False),
+        hoering=_bool("HOERING", False),
+        comment_key_secret=os.environ.get("COMMENT_KEY_SECRET", ""),
+        comment_posts_per_minute=_int("COMMENT_POSTS_PER_MINUTE", 5),
+        schedule_group=os.environ.get("SCHEDULE_GROUP", ""),
+        scheduler_role_arn=os.environ.get("SCHEDULER_ROLE_ARN", ""),
     )

@@ -406,6 +406,8 @@ class CommentPages:
 
     # The token and the round: nothing about a round or a code before the signature holds.
     def _link(self, token: str, now: datetime) -> _Link | Response:
+        if not token.isascii():  # tokens._TOKEN's \d takes any Unicode digit (proposals, 1)
+            return message("not_found")
         try:
             claims = verify(self.key, token, now)
         except TokenExpired as exc:

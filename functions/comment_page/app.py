@@ -95,6 +95,7 @@ def _handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             "token_id": response.token_id,
         },
     )
+    obs.count("CommentPageRequests", 1)
     if response.outcome in SAVED:
         obs.count("CommentsSaved", 1)
     elif response.status >= 400:

@@ -148,6 +148,36 @@ class SitePublished(EventDetail):
         return self.model_dump(mode="json", by_alias=True)
 
 
+# --- the consultation round (hoering/) ------------------------------------------------------
+
+RoundId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")]
+
+
+class ConsultationOpened(EventDetail):
+    """render_site opened a round instead of publishing: notify sends the invitations."""
+
+    DETAIL_TYPE: ClassVar[str] = "ConsultationOpened"
+    round_id: RoundId
+    extract_id: ExtractId
+    years: list[Year] = Field(min_length=1)
+    data_bucket: str
+    round_key: Key
+    figures_key: Key  # what the preview shows: every year the site would then publish
+    preview_prefix: Key
+    frist: IsoTime
+    superseded: RoundId | None = None  # the open round this one replaced
+
+
+class ConsultationDue(EventDetail):
+    """Publish the round now: from its schedule at the deadline, or from the ministry
+    earlier (`danmarkskort publish`, or put on the bus by hand). Publishing happens once
+    however often this arrives; a round that is not the open one is left alone."""
+
+    DETAIL_TYPE: ClassVar[str] = "ConsultationDue"
+    round_id: RoundId
+    requested_by: Annotated[str, StringConstraints(max_length=200)] = "schedule"
+
+
 # --- notify_municipalities ------------------------------------------------------------------
 
 
@@ -164,13 +194,22 @@ class MunicipalityNotified(EventDetail):
     error: str | None = None
     eml_key: str | None = None
     summary: dict[str, Any] | None = None
+    round_id: str | None = None  # set on a consultation round's invitations
 
     def to_detail(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True) | {"message_id": self.message_id}
 
 
 DETAILS: dict[str, type[EventDetail]] = {
-    m.DETAIL_TYPE: m for m in (RatesComputed, ExtractRejected, SitePublished, MunicipalityNotified)
+    m.DETAIL_TYPE: m
+    for m in (
+        RatesComputed,
+        ExtractRejected,
+        SitePublished,
+        MunicipalityNotified,
+        ConsultationOpened,
+        ConsultationDue,
+    )
 }
 
 
@@ -225,6 +264,18 @@ class SitePublishedEvent(_Envelope):
     source: Literal["danmarkskort"]
     detail_type: Literal["SitePublished"] = Field(alias="detail-type")
     detail: SitePublished
+
+
+class ConsultationOpenedEvent(_Envelope):
+    source: Literal["danmarkskort"]
+    detail_type: Literal["ConsultationOpened"] = Field(alias="detail-type")
+    detail: ConsultationOpened
+
+
+class ConsultationDueEvent(_Envelope):
+    source: Literal["danmarkskort"]
+    detail_type: Literal["ConsultationDue"] = Field(alias="detail-type")
+    detail: ConsultationDue
 
 
 def parse_event[E: BaseModel](event: object, model: type[E]) -> E:

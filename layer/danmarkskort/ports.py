@@ -62,6 +62,14 @@ class EventPublisher(Protocol):
     def emit(self, detail: EventDetail) -> str: ...
 
 
+class Scheduler(Protocol):
+    """One-time schedules that put an event on the bus at a moment (EventBridge Scheduler):
+    a consultation round's publication at its deadline."""
+
+    def at(self, name: str, when: datetime, detail: EventDetail) -> None: ...
+    def cancel(self, name: str) -> None: ...
+
+
 class Clock(Protocol):
     """Time as the notify loop, the ledger's leases and SES pacing see it (tests move it)."""
 

@@ -65,6 +65,8 @@ class Settings:
     comment_posts_per_minute: int = 5
     schedule_group: str = ""
     scheduler_role_arn: str = ""
+    event_bus_arn: str = ""  # the schedules' target
+    comment_settle_seconds: int = 0
 
     def need(self, *names: str) -> Settings:
         """Fail early, naming the variable, when a function lacks what it needs."""
@@ -78,6 +80,7 @@ class Settings:
             "comment_key_secret": "COMMENT_KEY_SECRET",
             "schedule_group": "SCHEDULE_GROUP",
             "scheduler_role_arn": "SCHEDULER_ROLE_ARN",
+            "event_bus_arn": "EVENT_BUS_ARN",
         }
         missing = [env[n] for n in names if not getattr(self, n)]
         if missing:
@@ -103,4 +106,6 @@ def load_settings() -> Settings:
         comment_posts_per_minute=_int("COMMENT_POSTS_PER_MINUTE", 5),
         schedule_group=os.environ.get("SCHEDULE_GROUP", ""),
         scheduler_role_arn=os.environ.get("SCHEDULER_ROLE_ARN", ""),
+        event_bus_arn=os.environ.get("EVENT_BUS_ARN", ""),
+        comment_settle_seconds=_int("COMMENT_SETTLE_SECONDS", 0),
     )

@@ -8,8 +8,6 @@ warm function does not ask Secrets Manager on every request.
 
 from __future__ import annotations
 
-from aws_lambda_powertools.utilities import parameters
-
 from danmarkskort.hoering.tokens import MIN_KEY_BYTES
 
 CACHE_SECONDS = 300
@@ -20,6 +18,10 @@ class SigningKeyError(RuntimeError):
 
 
 def signing_key(secret_id: str) -> bytes:
+    # Imported on first use: the parameters utility imports boto3 (notify's cold start
+    # pays for it only when it sends invitations).
+    from aws_lambda_powertools.utilities import parameters
+
     try:
         value = parameters.get_secret(secret_id, max_age=CACHE_SECONDS)
     except parameters.exceptions.GetParameterError as exc:

@@ -397,6 +397,28 @@ RETTELSE_TIDLIGERE = (
 
 SPOERGSMAAL = "Spørgsmål til tallene kan stilles ved at svare på mailen."
 
+# The consultation round's invitation (hoering.json): the mail texts' placeholders and
+# {kommentarfrist}, the deadline for comments ('15. december 2026 kl. 23.59').
+HOERING_PLACEHOLDERS = MAIL_PLACEHOLDERS | {"kommentarfrist"}
+_hoering_template = template(HOERING_PLACEHOLDERS)
+HoeringText = Annotated[Paragraph, AfterValidator(_hoering_template)]
+HOERING_EMNE = "Høring: Danmarkskort over omgørelsesprocenter {aar} – {kommune}"
+HOERING_INDLEDNING = (
+    "Social- og Boligministeriet offentliggør snart danmarkskortet over "
+    "omgørelsesprocenter med tallene for {aar}. Inden da kan {kommune} se sine tal og "
+    "skrive en kommentar til dem. Kommentaren kommer til at stå på kortet og på kommunens "
+    "side som kommunens egne ord. Tallene er ikke offentlige endnu; del dem ikke, før kortet "
+    "er offentliggjort."
+)
+HOERING_FRIST = (
+    "Fristen for kommentarer er {kommentarfrist}. Indtil da kan kommentaren ændres eller "
+    "trækkes tilbage. Derefter offentliggøres kortet, og {kommune} får tallene igen med "
+    "kommentaren."
+)
+HOERING_LINK = (
+    "Linket er personligt for {kommune}: del det kun med dem, der skal skrive kommentaren."
+)
+
 
 class MailFile(ConfigFile):
     """The texts of the mail each municipality receives. Plain text, never HTML.
@@ -448,6 +470,18 @@ class MailFile(ConfigFile):
     rettelse_tidligere: MailText = Field(
         RETTELSE_TIDLIGERE,
         description="In a new year's mail: earlier published figures changed too (listed).",
+    )
+    hoering_emne: Annotated[HeaderText, AfterValidator(_hoering_template)] = Field(
+        HOERING_EMNE, description="The subject of a consultation round's invitation."
+    )
+    hoering_indledning: HoeringText = Field(
+        HOERING_INDLEDNING, description="The invitation's opening, instead of 'indledning'."
+    )
+    hoering_frist: HoeringText = Field(
+        HOERING_FRIST, description="The deadline for comments ({kommentarfrist})."
+    )
+    hoering_link: HoeringText = Field(
+        HOERING_LINK, description="Said under the personal link to the comment page."
     )
 
 
@@ -577,6 +611,32 @@ class UdgiverFile(ConfigFile):
     tilgaengelighedserklaering: StatementEntry
 
 
+# --- hoering.json ---------------------------------------------------------------------------
+
+
+class HoeringFile(ConfigFile):
+    """The consultation round: whether an accepted extract first goes to the municipalities
+    for comments (instead of being published at once), how long they have, and how long a
+    comment may be."""
+
+    FILE: ClassVar[str] = "hoering.json"
+    model_config = ConfigDict(title=FILE)
+
+    aktiv: bool = Field(
+        False,
+        description="true: every accepted extract opens a round (as the template parameter "
+        "Consultation=true does); false: the template parameter decides.",
+    )
+    frist_dage: Annotated[int, Field(ge=1, le=90)] = Field(
+        14,
+        description="Days from the invitation to the deadline; comments are taken until "
+        "23:59 Danish time on the last day, and the site is published then.",
+    )
+    max_tegn: Annotated[int, Field(ge=50, le=5000)] = Field(
+        1000, description="The most characters a comment on one area may have."
+    )
+
+
 FILES: tuple[type[ConfigFile], ...] = (
     AreasFile,
     RemarksFile,
@@ -586,6 +646,7 @@ FILES: tuple[type[ConfigFile], ...] = (
     KortFile,
     UdtraekFile,
     UdgiverFile,
+    HoeringFile,
 )
 
 

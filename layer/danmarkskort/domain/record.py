@@ -79,6 +79,19 @@ class ChangeEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class PublishedComment:
+    """A municipality's own comment on one area's figures of one year, published with that
+    year at the end of a consultation round (hoering/): its words, never HTML."""
+
+    aar: int
+    kommunekode: str
+    omraade: str
+    tekst: str
+    round_id: str
+    saved: str  # when the municipality saved it (ISO 8601)
+
+
+@dataclass(frozen=True, slots=True)
 class Record:
     seq: int = 0  # 0: nothing published yet
     figures: tuple[Figure, ...] = ()
@@ -86,6 +99,7 @@ class Record:
     sources: tuple[YearSource, ...] = ()
     changelog: tuple[ChangeEntry, ...] = ()
     lav_n_threshold: int = 20
+    comments: tuple[PublishedComment, ...] = ()
 
     @property
     def years(self) -> tuple[int, ...]:
@@ -191,9 +205,21 @@ def merge(record: Record, doc: FiguresDoc, applied: str) -> Merge:
             sources=tuple(sources[a] for a in sorted(sources)),
             changelog=tuple(changelog),
             lav_n_threshold=doc.lav_n_threshold,
+            comments=record.comments,
         ),
         tuple(outcomes),
     )
+
+
+def with_round_comments(record: Record, aar: int, comments: Iterable[PublishedComment]) -> Record:
+    """The record with a round's comments as the comments of year ``aar``: those the round
+    held replace whatever that year had (a withdrawn comment is gone); other years keep
+    theirs."""
+    kept = tuple(c for c in record.comments if c.aar != aar)
+    new = tuple(sorted(comments, key=lambda c: (c.kommunekode, c.omraade)))
+    if any(c.aar != aar for c in new):
+        raise ValueError(f"a round's comments must all be on year {aar}")
+    return replace(record, comments=tuple(sorted(kept + new, key=lambda c: c.aar)))
 
 
 def _corrections(aar: int, old: list[Figure], new: list[Figure]) -> tuple[Correction, ...]:
@@ -281,6 +307,8 @@ def load_record(data: bytes | str, where: str) -> Record:
             sources=tuple(YearSource(**s) for s in doc["sources"]),
             changelog=tuple(_change_entry(e) for e in doc["changelog"]),
             lav_n_threshold=int(doc["lav_n_threshold"]),
+            # Older states hold none: a record before the first consultation round.
+            comments=tuple(PublishedComment(**c) for c in doc.get("comments", ())),
         )
     except RecordError:
         raise

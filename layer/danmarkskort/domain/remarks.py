@@ -23,6 +23,7 @@ from danmarkskort.config.models import (
 from danmarkskort.config.sources import ConfigSource
 from danmarkskort.domain.areas import Mapping, default_mapping
 from danmarkskort.domain.municipalities import Municipality, registry
+from danmarkskort.domain.record import PublishedComment
 from danmarkskort.text import join_and, long_date
 
 COOPERATION_FILE = CooperationFile.FILE
@@ -92,6 +93,25 @@ class RemarkBook:
 
     def __len__(self) -> int:
         return len(self.remarks)
+
+
+def with_comments(book: RemarkBook, comments: Iterable[PublishedComment]) -> RemarkBook:
+    """The book with the municipalities' own published comments (from the record, where
+    the consultation round put them) added as remarks of kind 'kommentar'."""
+    reg = registry()
+    extra = [
+        Remark(
+            kommunekode=c.kommunekode,
+            kind="kommentar",
+            text=c.tekst,
+            omraader=(c.omraade,),
+            aar_fra=c.aar,
+            aar_til=c.aar,
+            kilde=reg.by_code(c.kommunekode).full_name,
+        )
+        for c in comments
+    ]
+    return RemarkBook((*book.remarks, *extra), book.arrangements) if extra else book
 
 
 def load_remark_book(source: ConfigSource, mapping: Mapping | None = None) -> RemarkBook:

@@ -12,6 +12,7 @@ Layout (all under the data bucket's private ``hoering/``):
 
     hoering/current.json                          CurrentRound: the round that is open
     hoering/<round_id>/round.json                 Round (written once, never changed)
+    hoering/<round_id>/figures.json               what the preview and invitations show
     hoering/<round_id>/preview/...                the whole site as it would be published
     hoering/<round_id>/comments/<kode>.json       Comment: the municipality's words now
     hoering/<round_id>/audit/<kode>/<stamp>-<n>.json  AuditEntry: one per submission
@@ -136,6 +137,12 @@ class AuditEntry(_Doc):
 
 def round_key(round_id: str) -> str:
     return f"{PREFIX}{round_id}/round.json"
+
+
+def round_figures_key(round_id: str) -> str:
+    """The figures the preview and the invitations show: every year the site would then
+    publish (the record with the round's extract merged in), as figures.json."""
+    return f"{PREFIX}{round_id}/figures.json"
 
 
 def preview_prefix(round_id: str) -> str:

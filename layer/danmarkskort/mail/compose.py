@@ -28,7 +28,7 @@ from danmarkskort.mail.recipients import (
     check_address,
     check_header_text,
 )
-from danmarkskort.mail.texts import MailTexts, no_break
+from danmarkskort.mail.texts import MailTexts, comment_deadline, no_break
 from danmarkskort.text import (
     cases,
     join_and,
@@ -132,6 +132,16 @@ class NoRecipient:
 
 
 @dataclass(frozen=True)
+class Invitation:
+    """A consultation round's invitation instead of the publication mail: the deadline for
+    comments and each municipality's personal link to its comment page."""
+
+    round_id: str
+    frist: datetime
+    links: dict[str, str]  # kommunekode -> the personal link
+
+
+@dataclass(frozen=True)
 class Context:
     """Everything composing needs besides the municipality: loaded once per run."""
 
@@ -148,6 +158,7 @@ class Context:
     correction_year: int | None = None
     # A partial year's publication: only these municipalities are mailed (None: all).
     only: frozenset[str] | None = None
+    invitation: Invitation | None = None
     newest_year: int = field(init=False)
     index: att.FigureIndex = field(init=False, repr=False)
 
@@ -197,8 +208,14 @@ def compose(ctx: Context, m: Municipality) -> ComposedMail | NoRecipient:
     if not recipients:
         return NoRecipient(m.code, m.full_name)
     y = ctx.newest_year
-    emne = "emne" if ctx.correction_year is None else "rettelse_emne"
-    subject = check_header_text(ctx.texts.fill(emne, y, m.full_name), f"mail.json field '{emne}'")
+    if ctx.invitation is not None:
+        emne = "hoering_emne"
+        said = comment_deadline(ctx.invitation.frist)
+        filled = ctx.texts.fill_invitation(emne, y, m.full_name, said)
+    else:
+        emne = "emne" if ctx.correction_year is None else "rettelse_emne"
+        filled = ctx.texts.fill(emne, y, m.full_name)
+    subject = check_header_text(filled, f"mail.json field '{emne}'")
     files = _attachments(ctx, m)
     view = _view(ctx, m, files)
     env = _environment()
@@ -211,7 +228,13 @@ def compose(ctx: Context, m: Municipality) -> ComposedMail | NoRecipient:
     msg["To"] = [r.header() for r in recipients]
     if ctx.sender.reply_to:
         msg["Reply-To"] = Recipient(ctx.sender.reply_to).header()
-    msg["Message-ID"] = _message_id(ctx.doc.extract_id, m.code, ctx.sender.address)
+    if ctx.invitation is None:
+        msg["Message-ID"] = _message_id(ctx.doc.extract_id, m.code, ctx.sender.address)
+    else:
+        msg["Message-ID"] = _message_id(
+            ctx.invitation.round_id, m.code, ctx.sender.address, kind="hoering"
+        )
+        msg["X-Danmarkskort-Round"] = ctx.invitation.round_id
     msg["X-Danmarkskort-Extract"] = ctx.doc.extract_id
     msg["X-Danmarkskort-Kommunekode"] = m.code
     msg.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
@@ -440,9 +463,29 @@ def _view(ctx: Context, m: Municipality, files: list[att.Attachment]) -> dict[st
         "link_guide": ctx.links.guide(),
         "link_aar": ctx.links.year(y),
         "attachments": [{"name": a.filename, "about": a.about} for a in files],
+        "hoering": _invitation_view(ctx, m),
         "extract_file": ctx.doc.extract_file,
         "extract_id": ctx.doc.extract_id,
         "received_date": _received_date(ctx.doc.received),
+    }
+
+
+def _invitation_view(ctx: Context, m: Municipality) -> dict[str, str] | None:
+    """The invitation's own paragraphs and the personal link; None in any other mail."""
+    inv = ctx.invitation
+    if inv is None:
+        return None
+    link = inv.links.get(m.code)
+    if not link:
+        raise ValueError(f"the invitation has no personal link for {m.full_name}")
+    said = comment_deadline(inv.frist)
+    fill = ctx.texts.fill_invitation
+    return {
+        "indledning": fill("hoering_indledning", ctx.newest_year, m.full_name, said),
+        "frist": fill("hoering_frist", ctx.newest_year, m.full_name, said),
+        "link": link,
+        "link_note": fill("hoering_link", ctx.newest_year, m.full_name, said),
+        "kommentarfrist": said,
     }
 
 
@@ -476,7 +519,8 @@ def _environment() -> Any:
     )
 
 
-def _message_id(extract_id: str, code: str, sender: str) -> str:
-    """Stable per (extract, municipality): a resent copy is recognisable as the same mail."""
+def _message_id(extract_id: str, code: str, sender: str, kind: str = "omgoerelser") -> str:
+    """Stable per (extract or round, municipality): a resent copy is recognisable as the
+    same mail."""
     domain = sender.partition("@")[2] or "danmarkskort.invalid"
-    return f"<omgoerelser.{extract_id[:32]}.{code}@{domain}>"
+    return f"<{kind}.{extract_id[:32]}.{code}@{domain}>"

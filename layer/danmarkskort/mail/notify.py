@@ -67,6 +67,7 @@ class Run:
     # Whether the mails carry the § 79 b, stk. 2 text, and which setting decided it
     # (MailTexts.legal_text): in every summary, so an omission is never silent.
     legal_text: dict[str, Any] | None = None
+    round_id: str | None = None  # a consultation round's invitations
     outcomes: list[Outcome] = field(default_factory=list)
     held: list[tuple[float, ComposedMail]] = field(default_factory=list)  # (lease_until, mail)
 
@@ -103,6 +104,7 @@ class Run:
                 "recipients": [],
                 "message_id": None,
                 "summary": summary,
+                **({"round_id": self.round_id} if self.round_id else {}),
             }
         )
         return summary
@@ -211,6 +213,8 @@ class Run:
             detail["error"] = outcome.error
         if outcome.eml_key:
             detail["eml_key"] = outcome.eml_key
+        if self.round_id:
+            detail["round_id"] = self.round_id
         self.announce(detail)
         if outcome.status != "no_recipient":
             self.ledger.mark_announced(self.extract_id, outcome.kommunekode)
@@ -250,6 +254,7 @@ class Run:
             "busy": listed("busy"),
             "not_reached": listed("not_reached", "error"),
             "legal_text": self.legal_text,
+            **({"round_id": self.round_id} if self.round_id else {}),
         }
 
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from danmarkskort.config.loader import load, parse
 from danmarkskort.config.models import ContactEntry, MailFile
 from danmarkskort.config.sources import ConfigSource
-from danmarkskort.text import long_date
+from danmarkskort.text import danish_time, long_date
 
 NBSP = "\u00a0"
 # '§ 79 b', 'stk. 2', '1. januar': keep them on one line when the text is wrapped.
@@ -48,6 +48,10 @@ class MailTexts:
     kontakt: ContactEntry | None = None
     spoergsmaal: str = ""  # said instead of the contact when there is none
     sagsnummer: str = ""
+    hoering_emne: str = ""
+    hoering_indledning: str = ""
+    hoering_frist: str = ""
+    hoering_link: str = ""
 
     def deadline(self, newest_year: int) -> date:
         """The council's deadline: the end of the year the map is published (§ 79 b, stk. 1)."""
@@ -63,6 +67,13 @@ class MailTexts:
 
     def fill(self, field: str, newest_year: int, kommune: str) -> str:
         return no_break(getattr(self, field).format_map(self.values(newest_year, kommune)))
+
+    def fill_invitation(
+        self, field: str, newest_year: int, kommune: str, kommentarfrist: str
+    ) -> str:
+        """A consultation round's text: the mail's placeholders and {kommentarfrist}."""
+        values = self.values(newest_year, kommune) | {"kommentarfrist": kommentarfrist}
+        return no_break(getattr(self, field).format_map(values))
 
     def action_plan(self, newest_year: int, kommune: str) -> str:
         """The handlingsplan text, or '' once the configured last publication year has passed."""
@@ -127,6 +138,13 @@ class LegalText:
         return out
 
 
+def comment_deadline(moment: datetime) -> str:
+    """'15. december 2026 kl. 23.59': the round's deadline in Danish time, as said in the
+    invitation and on the comment page."""
+    local = danish_time(moment)
+    return f"{long_date(local)} kl. {local:%H.%M}"
+
+
 def contact_sentence(kontakt: ContactEntry) -> str:
     """'Spørgsmål til tallene kan stilles til Kontoret for X, Social- og Boligministeriet,
     Holmens Kanal 22, 1060 København K, tlf. 33 92 93 00, e-mail x@sm.dk.' (only the fields
@@ -169,4 +187,8 @@ def _texts(doc: MailFile) -> MailTexts:
         kontakt=doc.kontakt,
         spoergsmaal=doc.spoergsmaal,
         sagsnummer=doc.sagsnummer or "",
+        hoering_emne=doc.hoering_emne,
+        hoering_indledning=doc.hoering_indledning,
+        hoering_frist=doc.hoering_frist,
+        hoering_link=doc.hoering_link,
     )

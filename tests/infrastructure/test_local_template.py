@@ -112,6 +112,7 @@ def test_the_real_templates_rules():
         "ComputeRatesFunctionExtractUploaded": "default",
         "RenderSiteFunctionRatesComputed": stack.physical_name("EventBus"),
         "RenderSiteFunctionConfigChanged": "default",
+        "RenderSiteFunctionConsultationDue": stack.physical_name("EventBus"),
         "NotifyMunicipalitiesFunctionSitePublished": stack.physical_name("EventBus"),
         "ExtractRejectedRule": stack.physical_name("EventBus"),
     }

@@ -130,7 +130,8 @@ def test_every_function_gets_every_setting():
     for lid, spec in stack.functions().items():
         missing = [name for name in SETTINGS_ENV if name not in spec.environment]
         assert not missing, f"{lid} lacks {missing}"
-        assert spec.environment["POWERTOOLS_SERVICE_NAME"] == FUNCTIONS[lid]
+        services = {**FUNCTIONS, "CommentPageFunction": "comment_page"}
+        assert spec.environment["POWERTOOLS_SERVICE_NAME"] == services[lid]
     glob = T["Globals"]["Function"]
     assert glob["Runtime"] == "python3.13"
     assert glob["Layers"] == [{"Ref": "SharedLayer"}]
@@ -159,7 +160,8 @@ def test_each_function_reads_and_writes_only_its_prefixes():
     get = {f: object_scopes(f, "s3:GetObject", "DataBucket") for f in FUNCTIONS}
     put = {f: object_scopes(f, "s3:PutObject", "DataBucket") for f in FUNCTIONS}
     assert put["ComputeRatesFunction"] == {"extracts/*", "results/*", "rejected/*"}
-    assert put["RenderSiteFunction"] == {"record/*"}  # the system of record (render alone)
+    # The system of record (render alone), and the consultation rounds.
+    assert put["RenderSiteFunction"] == {"record/*", "hoering/*"}
     assert put["NotifyMunicipalitiesFunction"] == {"notifications/*"}
     assert object_scopes("RenderSiteFunction", "s3:PutObject", "SiteBucket") == {"*"}
     assert object_scopes("ComputeRatesFunction", "s3:PutObject", "SiteBucket") == set()
@@ -167,7 +169,19 @@ def test_each_function_reads_and_writes_only_its_prefixes():
     # Nobody writes where uploads trigger compute: no recursion.
     assert all(not any(p.startswith("incoming") for p in scopes) for scopes in put.values())
     assert {f for f, scopes in get.items() if "incoming/*" in scopes} == {"ComputeRatesFunction"}
-    assert get["RenderSiteFunction"] == {"results/*", "config/*", "record/*"}
+    assert get["RenderSiteFunction"] == {"results/*", "config/*", "record/*", "hoering/*"}
+    # The internet's one way in writes comments and their audit trail, nothing else.
+    assert object_scopes("CommentPageFunction", "s3:PutObject", "DataBucket") == {
+        "hoering/*/comments/*",
+        "hoering/*/audit/*",
+    }
+    assert object_scopes("CommentPageFunction", "s3:GetObject", "DataBucket") == {
+        "hoering/current.json",
+        "hoering/*/round.json",
+        "hoering/*/comments/*",
+    }
+    assert object_scopes("CommentPageFunction", "s3:PutObject", "SiteBucket") == set()
+    assert get["NotifyMunicipalitiesFunction"] >= {"hoering/*/round.json", "hoering/*/figures.json"}
 
 
 def test_only_notify_sends_mail_and_only_as_the_sender():
@@ -262,3 +276,64 @@ def test_pandas_only_where_it_is_needed():
         req = REPO / "functions" / name / "requirements.txt"
         text = requirements(req)
         assert ("pandas" in text) == (name == "compute_rates"), name
+
+
+def test_the_comment_function_is_fenced_in():
+    """The first thing the internet can write to: a URL that needs no AWS credentials, so
+    what its role may do is all that stands between a forged request and the data."""
+    props = R["CommentPageFunction"]["Properties"]
+    assert props["FunctionUrlConfig"]["AuthType"] == "NONE"
+    assert props["ReservedConcurrentExecutions"] <= 10
+    assert props["Timeout"] <= 10
+    # Settling after a round closes waits out the comment function's longest request.
+    render_env = R["RenderSiteFunction"]["Properties"]["Environment"]["Variables"]
+    assert int(render_env["COMMENT_SETTLE_SECONDS"]) > props["Timeout"]
+    actions = {
+        a
+        for s in statements("CommentPageFunction")
+        for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+    }
+    assert actions == {
+        "s3:ListBucket",
+        "s3:GetObject",
+        "s3:PutObject",
+        "dynamodb:UpdateItem",
+        "secretsmanager:GetSecretValue",
+    }
+    for s in statements("CommentPageFunction"):
+        if "dynamodb:UpdateItem" in s["Action"]:
+            assert s["Condition"] == {
+                "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["comment#*"]}
+            }
+        if "secretsmanager:GetSecretValue" in s["Action"]:
+            assert s["Resource"] == {"Ref": "CommentKey"}
+    invoke = R["CommentPageInvoke"]["Properties"]
+    assert invoke["Action"] == "lambda:InvokeFunction" and invoke["InvokedViaFunctionUrl"] is True
+    # Reached under the site's domain; nothing of it cached.
+    config = R["SiteDistribution"]["Properties"]["DistributionConfig"]
+    (behaviour,) = [b for b in config["CacheBehaviors"] if b["PathPattern"] == "/kommentar/*"]
+    assert behaviour["TargetOriginId"] == "comment-pages"
+    assert behaviour["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # disabled
+    assert "POST" in behaviour["AllowedMethods"]
+    assert behaviour["ViewerProtocolPolicy"] == "redirect-to-https"
+
+
+def test_a_rounds_schedule_can_only_announce_its_deadline():
+    role = R["ConsultationSchedulerRole"]["Properties"]
+    (principal,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert principal["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    ((statement,),) = [p["PolicyDocument"]["Statement"] for p in role["Policies"]]
+    assert statement["Action"] == "events:PutEvents"
+    assert statement["Resource"] == {"Fn::GetAtt": ["EventBus", "Arn"]}
+    passing = [s for s in statements("RenderSiteFunction") if s["Action"] == "iam:PassRole"]
+    assert passing == [
+        {
+            "Sid": "PassSchedulerRole",
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            "Resource": {"Fn::GetAtt": ["ConsultationSchedulerRole", "Arn"]},
+            "Condition": {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}},
+        }
+    ]
+    key = R["CommentKey"]["Properties"]["GenerateSecretString"]
+    assert key["PasswordLength"] >= 43  # 256 bits of [A-Za-z0-9]

@@ -396,7 +396,8 @@ def _rule_targets() -> list[tuple[str, str, dict[str, Any]]]:
 
 def test_every_rule_target_has_retries_and_a_dead_letter_queue():
     targets = _rule_targets()
-    assert len(targets) == 5  # compute, render (2: RatesComputed, config/), notify, alarm topic
+    # compute, render (3: RatesComputed, config/, ConsultationDue), notify, alarm topic
+    assert len(targets) == 6
     assert ("ExtractRejectedRule", "alarm-topic") in {(r, t) for r, t, _ in targets}
     statements = [
         s

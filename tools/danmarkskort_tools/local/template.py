@@ -136,6 +136,9 @@ class Stack:
             "AWS::SQS::Queue": "QueueName",
             "AWS::Serverless::Function": "FunctionName",
             "AWS::SNS::Topic": "TopicName",
+            "AWS::Scheduler::ScheduleGroup": "Name",
+            "AWS::SecretsManager::Secret": "Name",
+            "AWS::IAM::Role": "RoleName",
         }.get(kind)
         if explicit and explicit in props:
             return str(self.resolve(props[explicit]))
@@ -154,6 +157,8 @@ class Stack:
             "AWS::SNS::Topic": f"arn:aws:sns:{r}:{a}:{name}",
             "AWS::Serverless::Function": f"arn:aws:lambda:{r}:{a}:function:{name}",
             "AWS::Events::Rule": f"arn:aws:events:{r}:{a}:rule/{name}",
+            "AWS::IAM::Role": f"arn:aws:iam::{a}:role/{name}",
+            "AWS::Scheduler::ScheduleGroup": f"arn:aws:scheduler:{r}:{a}:schedule-group/{name}",
         }
         if kind not in arns:
             raise TemplateError(f"the local AWS cannot give the Arn of {logical_id} ({kind})")
@@ -175,6 +180,10 @@ class Stack:
         kind = self.resource(name)["Type"]
         if kind in {"AWS::SNS::Topic"}:
             return self.arn(name)
+        if kind == "AWS::SecretsManager::Secret":
+            # Its ARN in AWS (with a random suffix); locally the name, which the same
+            # APIs accept as SecretId.
+            return self.physical_name(name)
         if kind == "AWS::SQS::Queue":
             return (
                 f"https://sqs.{self.region}.amazonaws.com/{self.account}/{self.physical_name(name)}"

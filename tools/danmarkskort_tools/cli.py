@@ -7,10 +7,13 @@ the figures, the static site with the maps, and one mail per municipality (run, 
 validate  check an extract, publish nothing (exit 0 accepted, 2 rejected); in Danish, for
           ministry and Ankestyrelsen staff
 run       the whole chain on a local AWS (moto) for one extract file; --state DIR keeps
-          that AWS between commands
+          that AWS between commands; --hoering opens a consultation round instead of
+          publishing (invitations with personal comment links, a private preview)
+publish   end the consultation round of --state DIR now and publish it with its comments
 demo      the yearly cycle on one local state: generated extracts for all 98 municipalities
           of the years before last, of last year, and a correction of last year
-serve     show the locally published site on 127.0.0.1
+serve     show the locally published site on 127.0.0.1 (with --state DIR also the
+          round's preview and the comment pages the invitations link to)
 generate  write a sample extract file
 """
 
@@ -20,7 +23,6 @@ import argparse
 import contextlib
 import datetime
 import errno
-import functools
 import os
 import shlex
 import shutil
@@ -33,6 +35,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
+    from http.server import ThreadingHTTPServer
+
     from danmarkskort_tools.local import ChainResult
 
 DEFAULT_OUT = Path("out")
@@ -89,6 +93,7 @@ def _run(
     config: Path | None,
     state: Path | None = None,
     port: int = DEFAULT_PORT,
+    hoering: bool = False,
 ) -> int:
     from danmarkskort_tools.local import StateError, run_chain, summary
     from danmarkskort_tools.local.chain import local_site_url
@@ -97,7 +102,12 @@ def _run(
         raise SystemExit(f"--config {config}: not a directory")
     try:
         result = run_chain(
-            extract, out=out, config=config, state=state, site_url=local_site_url(port)
+            extract,
+            out=out,
+            config=config,
+            state=state,
+            site_url=local_site_url(port),
+            hoering=hoering,
         )
     except StateError as exc:  # names the path and what is wrong with it
         print(f"--state: {exc}", file=sys.stderr)
@@ -114,7 +124,42 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.extract.is_file():
         print(f"{args.extract}: no such file", file=sys.stderr)
         return 2
-    return _run(args.extract, args.out, args.config, args.state, args.port)
+    if args.hoering and args.state is None:
+        print(
+            "run --hoering needs --state DIR: the round (its comments, then `publish`) lives "
+            "there between commands",
+            file=sys.stderr,
+        )
+        return 2
+    return _run(args.extract, args.out, args.config, args.state, args.port, args.hoering)
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    """End the round now: what the schedule does at the deadline, or the ministry earlier."""
+    from danmarkskort_tools.local import StateError, summary
+    from danmarkskort_tools.local.chain import local_site_url, publish_chain, recorded_site
+
+    if not (args.state / "state.json").is_file():
+        print(
+            f"--state {args.state}: holds no local state; a round starts with "
+            f"`danmarkskort run EXTRACT --hoering --state {args.state}`",
+            file=sys.stderr,
+        )
+        return 1
+    port = args.port
+    if port is None:
+        with contextlib.suppress(ValueError):
+            recorded = recorded_site(args.out)
+            port = recorded[1] if recorded else None
+    try:
+        result = publish_chain(
+            out=args.out, state=args.state, site_url=local_site_url(port or DEFAULT_PORT)
+        )
+    except StateError as exc:
+        print(f"--state: {exc}", file=sys.stderr)
+        return 1
+    print(summary(result, serve_command()))
+    return result.exit_code
 
 
 def recent_years() -> list[int]:
@@ -430,10 +475,12 @@ def _port_problem(port: int, exc: OSError | OverflowError, recorded: int | None 
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from danmarkskort_tools.local.chain import SERVE_FILE, ServeFileError, recorded_site
+    from danmarkskort_tools.local.chain import ServeFileError, recorded_site
 
     site = args.dir / "site"
-    if not (site / "index.html").is_file():
+    preview = args.dir / "preview"
+    has_preview = (preview / "index.html").is_file()
+    if not (site / "index.html").is_file() and not (args.state and has_preview):
         print(f"{site}/index.html does not exist; run `danmarkskort demo` first", file=sys.stderr)
         return 1
     try:
@@ -451,24 +498,67 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 1
     import http.server  # only `serve` needs it: 60 ms of every `validate` otherwise
 
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
-    try:
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-    except (OSError, OverflowError) as exc:
-        print(_port_problem(port, exc, recorded and recorded[1]), file=sys.stderr)
-        return 1
-    with server:
-        print(f"serving {site} at http://127.0.0.1:{port}/ (Ctrl-C stops)", flush=True)
-        if recorded and recorded[1] != port:
-            print(
-                f"warning: the site's snippets and the mails in {args.dir} link to "
-                f"{recorded[0]}/ ({args.dir / SERVE_FILE}); on port {port} those links do not "
-                f"open. Serve on {recorded[1]}, or run again with --port {port}.",
-                file=sys.stderr,
-                flush=True,
+    from danmarkskort_tools.local.chain import local_site_url
+    from danmarkskort_tools.local.comment_server import CommentServer
+    from danmarkskort_tools.local.site_server import handler_for
+    from danmarkskort_tools.local.state import StateError
+
+    with contextlib.ExitStack() as held:
+        comments = None
+        if args.state is not None:
+            try:
+                comments = held.enter_context(CommentServer(args.state, local_site_url(port)))
+            except StateError as exc:
+                print(f"--state: {exc}", file=sys.stderr)
+                return 1
+        handler = handler_for(site, preview if has_preview else None, comments)
+        try:
+            server = held.enter_context(
+                http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
             )
-        with contextlib.suppress(KeyboardInterrupt):
-            server.serve_forever()
+        except (OSError, OverflowError) as exc:
+            print(_port_problem(port, exc, recorded and recorded[1]), file=sys.stderr)
+            return 1
+        return _serve(server, args, site, port, recorded, has_preview, comments is not None)
+    return 0
+
+
+def _serve(
+    server: ThreadingHTTPServer,
+    args: argparse.Namespace,
+    site: Path,
+    port: int,
+    recorded: tuple[str, int] | None,
+    has_preview: bool,
+    comments: bool,
+) -> int:
+    """Say what is served where, then serve until Ctrl-C."""
+    from danmarkskort_tools.local.chain import PREVIEW_PATH, SERVE_FILE
+
+    print(f"serving {site} at http://127.0.0.1:{port}/ (Ctrl-C stops)", flush=True)
+    if has_preview:
+        print(
+            f"the consultation round's preview (not published): "
+            f"http://127.0.0.1:{port}{PREVIEW_PATH}",
+            flush=True,
+        )
+    if comments:
+        print(
+            f"comment pages through the comment function, on the state in {args.state} "
+            "(saved after each comment; `publish` waits until serve stops): the links "
+            f"in {args.dir / 'outbox'}/*.eml",
+            flush=True,
+        )
+    if recorded and recorded[1] != port:
+        print(
+            f"warning: the site's snippets and the mails in {args.dir} link to "
+            f"{recorded[0]}/ ({args.dir / SERVE_FILE}); on port {port} those links do not "
+            f"open. Serve on {recorded[1]}, or run again with --port {port}.",
+            file=sys.stderr,
+            flush=True,
+        )
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
     return 0
 
 
@@ -592,7 +682,31 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (./out)")
     r.add_argument("--state", type=Path, help=STATE_HELP)
     r.add_argument("--port", type=_port, default=DEFAULT_PORT, help=PORT_HELP)
+    r.add_argument(
+        "--hoering",
+        action="store_true",
+        help="open a consultation round instead of publishing: a private preview and one "
+        "invitation per municipality with a personal comment link (needs --state; end it "
+        "with `danmarkskort publish`)",
+    )
     r.set_defaults(func=cmd_run)
+
+    pub = sub.add_parser(
+        "publish",
+        help="end the consultation round of --state now and publish it with its comments",
+        description="Publishes the open consultation round of the local state now, as its "
+        "schedule does at the deadline in the cloud (or the ministry earlier): the site with "
+        "each municipality's comment, then the final mails with the comment included. Stop "
+        "`serve` first: it holds the state while it runs.",
+    )
+    pub.add_argument("--state", type=Path, required=True, help="the state `run --hoering` used")
+    pub.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (./out)")
+    pub.add_argument(
+        "--port",
+        type=_port,
+        help="the port of the links (default: what OUT/serve.json records, else 8000)",
+    )
+    pub.set_defaults(func=cmd_publish)
 
     d = sub.add_parser(
         "demo",
@@ -627,6 +741,12 @@ def parser() -> argparse.ArgumentParser:
         "--port",
         type=int,
         help="default: the port DIR/serve.json records (what the mails link to), else 8000",
+    )
+    s.add_argument(
+        "--state",
+        type=Path,
+        help="the local state of a consultation round: also serve its comment pages (the "
+        "invitations' links) through the comment function, and the preview",
     )
     s.set_defaults(func=cmd_serve)
 

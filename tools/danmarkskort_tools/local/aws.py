@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
+import string
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,7 +33,7 @@ OBSERVER_RULE = "local-observer"
 S3_OBSERVER_RULE = "local-s3-observer"
 
 # The services the local chain uses (boto3-stubs types a client per service name).
-Service = Literal["dynamodb", "events", "iam", "s3", "sesv2", "sqs"]
+Service = Literal["dynamodb", "events", "iam", "s3", "scheduler", "secretsmanager", "sesv2", "sqs"]
 
 _CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -136,6 +138,10 @@ class LocalAws:
             self._create_bucket(lid)
         for lid in self.stack.of_type("AWS::DynamoDB::Table"):
             self._create_table(lid)
+        for lid in self.stack.of_type("AWS::SecretsManager::Secret"):
+            self._create_secret(lid)
+        for lid in self.stack.of_type("AWS::Scheduler::ScheduleGroup"):
+            self.client("scheduler").create_schedule_group(Name=self.stack.physical_name(lid))
         if self.seed is not None:
             self.seed(self)
         for lid in buckets:
@@ -242,6 +248,25 @@ class LocalAws:
                 Bucket=name,
                 PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"],
             )
+
+    def _create_secret(self, logical_id: str) -> None:
+        """A generated secret as the template's GenerateSecretString makes it (moto does not
+        generate one itself); a restored state then puts its saved value back."""
+        props = self.stack.properties(logical_id).get("GenerateSecretString", {})
+        length = int(props.get("PasswordLength", 32))
+        alphabet = string.ascii_letters + string.digits
+        if not props.get("ExcludePunctuation"):
+            alphabet += "!#$%&()*+,-.:;<=>?@[]^_{|}~"
+        value = "".join(secrets.choice(alphabet) for _ in range(length))
+        self.client("secretsmanager").create_secret(
+            Name=self.stack.physical_name(logical_id), SecretString=value
+        )
+
+    def secret(self, logical_id: str) -> str:
+        response = self.client("secretsmanager").get_secret_value(
+            SecretId=self.stack.physical_name(logical_id)
+        )
+        return str(response["SecretString"])
 
     def _enable_notifications(self, logical_id: str) -> None:
         notify = self.stack.properties(logical_id).get("NotificationConfiguration", {})

@@ -19,16 +19,29 @@ import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from danmarkskort.domain.municipalities import NATIONAL_CODE
 from danmarkskort.events import (
+    SOURCE,
+    ConsultationDue,
+    ConsultationOpened,
     ExtractRejected,
     MunicipalityNotified,
     RatesComputed,
     SitePublished,
 )
+from danmarkskort.hoering.round import (
+    CURRENT_KEY,
+    CurrentRound,
+    Round,
+    RoundError,
+    parse_doc,
+    round_key,
+)
+from danmarkskort.mail.texts import comment_deadline
 
 from danmarkskort_tools.local.aws import LOCAL_SENDER, LocalAws
 from danmarkskort_tools.local.dispatcher import Dispatcher, Invocation, Notice
@@ -42,7 +55,7 @@ LOCAL_SITE_URL = f"http://{LOCAL_HOST}:{DEFAULT_PORT}"
 # OUT/serve.json: the site URL the site's snippets and the mails in OUT were built for, so
 # that `danmarkskort serve OUT` serves on that port (and warns when told another).
 SERVE_FILE = "serve.json"
-OUTPUT_DIRS = ("results", "rejected", "site", "outbox")
+OUTPUT_DIRS = ("results", "rejected", "site", "outbox", "preview")
 UPLOAD_TRIGGER = "Object Created"  # S3's event: what reaches the function behind the upload
 MAILED = ("sent", "dry_run")  # the MunicipalityNotified statuses that wrote an .eml
 
@@ -88,10 +101,16 @@ def _record_site(out: Path, site_url: str) -> None:
     (out / SERVE_FILE).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
 
 
-def local_overrides(site_url: str) -> dict[str, str]:
+def local_overrides(site_url: str, hoering: bool = False) -> dict[str, str]:
     """The only settings that differ from template.yaml locally: links point at `serve`, and
-    SES pacing (SEND_RATE, a deliberate sleep against the account's sending quota) is off."""
-    return {"SITE_URL": site_url, "SEND_RATE": "10000"}
+    SES pacing (SEND_RATE, a deliberate sleep against the account's sending quota) is off;
+    `run --hoering` turns the consultation round on for its one command (as the template's
+    Consultation parameter does); a round closes without waiting, since no comment request
+    can be under way (`serve` holds the state while it runs)."""
+    out = {"SITE_URL": site_url, "SEND_RATE": "10000", "COMMENT_SETTLE_SECONDS": "0"}
+    if hoering:
+        out["HOERING"] = "true"
+    return out
 
 
 class ChainError(RuntimeError):
@@ -114,7 +133,7 @@ def find_root(start: Path | None = None) -> Path:
 class ChainResult:
     """What happened, where it landed, and how long each step took."""
 
-    status: str  # published | unchanged | rejected | failed | stopped
+    status: str  # published | consultation | unchanged | rejected | failed | stopped
     out: Path
     extract_file: str
     extract_id: str = ""
@@ -134,7 +153,9 @@ class ChainResult:
 
     @property
     def exit_code(self) -> int:
-        return {"published": 0, "unchanged": 0, "rejected": 2}.get(self.status, 1)
+        return {"published": 0, "consultation": 0, "unchanged": 0, "rejected": 2}.get(
+            self.status, 1
+        )
 
     def of_type(self, detail_type: str) -> list[dict[str, Any]]:
         return [e for e in self.events if e.get("detail-type") == detail_type]
@@ -186,14 +207,70 @@ def run_chain(
     site_url: str = LOCAL_SITE_URL,
     key: str | None = None,
     state: Path | None = None,
+    hoering: bool = False,
 ) -> ChainResult:
     """Upload `extract` to incoming/ and follow the chain to its end: on a fresh local AWS,
     or with `state`, on the one DIR holds (saved there again afterwards; StateError when DIR
-    cannot be used, raised before anything is written)."""
+    cannot be used, raised before anything is written). `hoering`: open a consultation
+    round instead of publishing (invitations, a private preview; `publish_chain` ends it)."""
+    extract = Path(extract)
+    return _chain(
+        extract.read_bytes(),
+        extract.name,
+        out=out,
+        config=config,
+        progress=progress,
+        stack=stack,
+        parameters=parameters,
+        site_url=site_url,
+        key=key,
+        state=state,
+        overrides=local_overrides(site_url, hoering=hoering),
+    )
+
+
+def publish_chain(
+    *,
+    out: Path,
+    state: Path,
+    progress: Progress = print,
+    stack: Stack | None = None,
+    site_url: str = LOCAL_SITE_URL,
+) -> ChainResult:
+    """End the consultation round of `state` now and publish it with its comments, as the
+    ministry does in the cloud by putting ConsultationDue on the bus (or as the round's
+    schedule does at the deadline): render_site publishes, notify sends the final mails."""
+    return _chain(
+        None,
+        "",
+        out=out,
+        config=None,
+        progress=progress,
+        stack=stack,
+        parameters=None,
+        site_url=site_url,
+        key=None,
+        state=state,
+        overrides=local_overrides(site_url),
+    )
+
+
+def _chain(
+    body: bytes | None,
+    extract_file: str,
+    *,
+    out: Path,
+    config: Path | None,
+    progress: Progress,
+    stack: Stack | None,
+    parameters: dict[str, str] | None,
+    site_url: str,
+    key: str | None,
+    state: Path | None,
+    overrides: dict[str, str],
+) -> ChainResult:
     clock = _Clock(progress)
     timings: dict[str, float] = {}
-    extract = Path(extract)
-    body = extract.read_bytes()
     if stack is None:
         root = find_root()
         stack = load_stack(root, {"SenderAddress": LOCAL_SENDER, **(parameters or {})})
@@ -207,7 +284,7 @@ def run_chain(
             snapshot = local_state.load(stack)  # a damaged state is refused here, first
         result = _run(
             body,
-            extract.name,
+            extract_file,
             stack,
             out,
             config=config,
@@ -217,10 +294,35 @@ def run_chain(
             key=key,
             local_state=local_state,
             snapshot=snapshot,
+            overrides=overrides,
         )
     timings["total"] = time.perf_counter() - clock.started
     result.timings = timings
     return result
+
+
+class NoOpenRound(StateError):
+    """`publish` was asked to end a round, but the state has none open."""
+
+
+def open_round(aws: LocalAws) -> CurrentRound:
+    """The round the data bucket names as open (or being published: a retry finishes it)."""
+    raw = aws.keys(aws.data_bucket, CURRENT_KEY) and aws.get(aws.data_bucket, CURRENT_KEY)
+    if not raw:
+        raise NoOpenRound(
+            "no consultation round was ever opened in this state (start one with "
+            "`danmarkskort run EXTRACT --hoering --state DIR`)"
+        )
+    try:
+        current = parse_doc(raw, CurrentRound, CURRENT_KEY)
+    except RoundError as exc:
+        raise StateError(f"the state's round is damaged: {exc}") from exc
+    if current.status == "published":
+        raise NoOpenRound(
+            f"the consultation round {current.round_id} is published already; a new round "
+            "starts with `danmarkskort run EXTRACT --hoering --state DIR`"
+        )
+    return current
 
 
 def _check_apart(state: Path, out: Path) -> None:
@@ -234,7 +336,7 @@ def _check_apart(state: Path, out: Path) -> None:
 
 
 def _run(
-    body: bytes,
+    body: bytes | None,
     extract_file: str,
     stack: Stack,
     out: Path,
@@ -246,6 +348,7 @@ def _run(
     key: str | None,
     local_state: LocalState | None,
     snapshot: Snapshot | None,
+    overrides: dict[str, str],
 ) -> ChainResult:
     out.mkdir(parents=True, exist_ok=True)
     _clear(out)
@@ -279,9 +382,7 @@ def _run(
             observed.extend(produced)
             clock.say(_describe(inv, produced))
 
-        dispatcher = Dispatcher(
-            aws, log=log, overrides=local_overrides(site_url), on_invocation=on_invocation
-        )
+        dispatcher = Dispatcher(aws, log=log, overrides=overrides, on_invocation=on_invocation)
         if config is not None:
             keys = aws.upload_config(Path(config))
             clock.say(f"config from {config}: {', '.join(keys) or 'no files'}")
@@ -289,9 +390,36 @@ def _run(
             # state that has a site); handled before the upload, so the order is fixed.
             dispatcher.run()
         t = time.perf_counter()
-        upload_key = key or f"incoming/{extract_file}"
-        aws.upload(upload_key, body)
-        clock.say(f"uploaded s3://{aws.data_bucket}/{upload_key} ({len(body) / 1024:,.0f} KiB)")
+        if body is None:
+            # `publish`: what the ministry puts on the bus to end the round now.
+            current = open_round(aws)
+            upload_key = ""
+            with contextlib.suppress(RoundError, ValueError):
+                opened = parse_doc(
+                    aws.get(aws.data_bucket, round_key(current.round_id)),
+                    Round,
+                    round_key(current.round_id),
+                )
+                result.extract_file = opened.extract_file
+            aws.client("events").put_events(
+                Entries=[
+                    {
+                        "Source": SOURCE,
+                        "DetailType": ConsultationDue.DETAIL_TYPE,
+                        "Detail": json.dumps(
+                            ConsultationDue(
+                                round_id=current.round_id, requested_by="danmarkskort publish"
+                            ).to_detail()
+                        ),
+                        "EventBusName": aws.bus,
+                    }
+                ]
+            )
+            clock.say(f"put ConsultationDue for round {current.round_id} on bus {aws.bus}")
+        else:
+            upload_key = key or f"incoming/{extract_file}"
+            aws.upload(upload_key, body)
+            clock.say(f"uploaded s3://{aws.data_bucket}/{upload_key} ({len(body) / 1024:,.0f} KiB)")
         timings["upload"] = time.perf_counter() - t
         t = time.perf_counter()
         dispatcher.run()
@@ -328,7 +456,11 @@ def _run(
 def _extract_id(result: ChainResult) -> str:
     """The id compute announced, or (when it announced nothing new) the one it returned."""
     for event in result.events:
-        if event.get("detail-type") in (RatesComputed.DETAIL_TYPE, ExtractRejected.DETAIL_TYPE):
+        if event.get("detail-type") in (
+            RatesComputed.DETAIL_TYPE,
+            ExtractRejected.DETAIL_TYPE,
+            SitePublished.DETAIL_TYPE,
+        ):
             return str(event["detail"]["extract_id"])
     for inv in result.invocations:
         if inv.trigger == UPLOAD_TRIGGER and isinstance(inv.result, dict):
@@ -396,6 +528,12 @@ def _export(aws: LocalAws, result: ChainResult) -> None:
         result.paths["site"] = target
         result.counts["site_files"] = len(site_keys)
         result.counts["pages"] = sum(1 for k in site_keys if k.endswith(".html"))
+        _record_site(out, result.site_url)
+    for opened in result.of_type(ConsultationOpened.DETAIL_TYPE):
+        prefix = str(opened["detail"]["preview_prefix"])
+        target = out / "preview"
+        aws.download(data, prefix, target, strip=prefix)
+        result.paths["preview"] = target
         _record_site(out, result.site_url)
     target = out / "outbox"
     target.mkdir(parents=True, exist_ok=True)
@@ -466,6 +604,8 @@ def _conclude(
         result.status = "rejected"
     elif result.of_type(SitePublished.DETAIL_TYPE) and _notify_done(result):
         result.status = "published"
+    elif result.of_type(ConsultationOpened.DETAIL_TYPE) and _notify_done(result):
+        result.status = "consultation"
     elif any(_unchanged(inv) for inv in result.invocations):
         # render_site found the figures equal to what is published (or older than it).
         result.status = "unchanged"
@@ -548,8 +688,24 @@ def summary(result: ChainResult, serve_command: str = "danmarkskort serve") -> s
         {y for e in result.of_type(RatesComputed.DETAIL_TYPE) for y in e["detail"]["years"]}
         | set((result.earlier or {}).get("years") or [])
     )
+    published = result.of_type(SitePublished.DETAIL_TYPE)
+    years = years or sorted({y for e in published for y in e["detail"]["years"]})
+    opened = result.of_type(ConsultationOpened.DETAIL_TYPE)
     if result.status == "published":
         lines.append(f"Published: years {', '.join(map(str, years))}")
+        lines += round_lines(result)
+    elif result.status == "consultation" and opened:
+        detail = opened[-1]["detail"]
+        lines.append(
+            f"Consultation round {detail['round_id']} opened: nothing is published yet. Each "
+            f"municipality got an invitation with its personal comment link; comments are "
+            f"taken until {comment_deadline(datetime.fromisoformat(detail['frist']))}."
+        )
+        if detail.get("superseded"):
+            lines.append(
+                f"It replaces round {detail['superseded']}, which was still open; its "
+                "comments were carried over."
+            )
     elif result.status == "unchanged" and result.earlier is None:
         lines.append(
             f"Unchanged: the figures of years {', '.join(map(str, years))} equal what is "
@@ -601,6 +757,7 @@ def summary(result: ChainResult, serve_command: str = "danmarkskort serve") -> s
         "rejected": "rejection report",
         "site": "site",
         "outbox": "mails",
+        "preview": "preview of the site (not published)",
         "log": "function logs",
         "state": "local state",
     }
@@ -610,11 +767,38 @@ def summary(result: ChainResult, serve_command: str = "danmarkskort serve") -> s
             if name == "site" and (path / "index.html").is_file():
                 path = path / "index.html"
             lines.append(f"  {label:<40} {path}")
-    if "site" in result.paths:
+    if "site" in result.paths or "preview" in result.paths:
         lines.append(browse_line(serve_command, result.out, result.site_url))
+    if result.status == "consultation" and "state" in result.paths:
+        state = shlex.quote(str(result.paths["state"]))
+        out = shlex.quote(str(result.out))
+        lines.append(
+            f"Comment as a municipality: {serve_command} {out} --state {state}, then open "
+            f"the link in {result.out / 'outbox'}/<kommunekode>.eml; the preview is at "
+            f"{result.site_url}{PREVIEW_PATH}"
+        )
+        lines.append(
+            f"Publish now (before the deadline): danmarkskort publish --state {state} --out {out}"
+        )
     timing = ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items())
     lines.append(f"Timings: {timing}")
     return "\n".join(lines)
+
+
+PREVIEW_PATH = "/forhaandsvisning/"
+
+
+def round_lines(result: ChainResult) -> list[str]:
+    """What a round's publication says: how many comments went onto the maps."""
+    for inv in result.invocations:
+        outcome = inv.result
+        if isinstance(outcome, dict) and outcome.get("round_id") and "comments" in outcome:
+            n = outcome["comments"]
+            return [
+                f"Consultation round {outcome['round_id']} ended: {n} comment"
+                f"{'' if n == 1 else 's'} (municipality × area) published with the figures"
+            ]
+    return []
 
 
 def browse_line(serve_command: str, out: Path, site_url: str) -> str:

@@ -156,6 +156,26 @@ class Dispatcher:
         self.handlers[logical_id] = fn
         return fn
 
+    def call(self, logical_id: str, event: dict[str, Any]) -> Any:
+        """One synchronous invocation, as a function URL makes it: in the function's
+        environment and identity, no retries; an exception is the caller's."""
+        spec = self.functions[logical_id]
+        context = LocalContext(
+            function_name=spec.name,
+            memory_limit_in_mb=spec.memory,
+            timeout=spec.timeout,
+            invoked_function_arn=self.aws.stack.arn(spec.logical_id),
+            log_group_name=f"/aws/lambda/{spec.name}",
+        )
+        fn = self.handler(spec.logical_id)
+        with (
+            environment(self.env(spec)),
+            self.aws.acting_as(spec.logical_id),
+            contextlib.redirect_stdout(LOG_SINK),
+            contextlib.redirect_stderr(LOG_SINK),
+        ):
+            return fn(event, context)
+
     def invoke(self, stand_in: StandIn, event: dict[str, Any]) -> Invocation:
         spec = self.functions[stand_in.target]
         trigger = str(event.get("detail-type", "?"))
@@ -165,22 +185,8 @@ class Dispatcher:
         result = None
         for attempt in range(spec.max_retries + 1):
             attempts = attempt + 1
-            context = LocalContext(
-                function_name=spec.name,
-                memory_limit_in_mb=spec.memory,
-                timeout=spec.timeout,
-                invoked_function_arn=self.aws.stack.arn(spec.logical_id),
-                log_group_name=f"/aws/lambda/{spec.name}",
-            )
             try:
-                fn = self.handler(spec.logical_id)
-                with (
-                    environment(self.env(spec)),
-                    self.aws.acting_as(spec.logical_id),
-                    contextlib.redirect_stdout(LOG_SINK),
-                    contextlib.redirect_stderr(LOG_SINK),
-                ):
-                    result = fn(event, context)
+                result = self.call(spec.logical_id, event)
                 error = None
                 break
             except Exception as exc:  # a failed invocation is data here, as in Lambda

@@ -28,6 +28,9 @@ Layout of DIR, format version 1 (FORMAT_VERSION):
     <snapshot>/dynamodb/<LogicalId>.jsonl
                                    one item per line, {"Item": {...}} in DynamoDB JSON
                                    (binary values base64), as DynamoDB's export to S3 writes it
+    <snapshot>/secrets.json        {LogicalId: value} of the template's generated secrets (the
+                                   round key), so links of earlier invitations still open;
+                                   local only, like everything here
 
 Resources are keyed by the template's logical ids, so a bucket or table whose physical name
 changed still restores; a state holding a resource the template no longer has is refused.
@@ -36,11 +39,12 @@ atomically, then removes the older snapshots: an interrupted command leaves the 
 state whole. Every body's size and SHA-256 are checked before anything is restored; a
 damaged state is refused, never silently replaced by a fresh one.
 
-Not kept: queues (the Dispatcher drains every queue; a save checks that none holds a
-message and refuses otherwise), noncurrent object versions and delete markers of the
-versioned data bucket, LastModified times (restored objects are new to moto), SES's
-record of sent messages; buses, rules, the SES identity and IAM users are rebuilt from
-template.yaml by every command.
+Not kept: EventBridge Scheduler's schedules (locally a round is published by `danmarkskort
+publish`, the deadline's schedule only exists in the cloud); queues (the Dispatcher drains
+every queue; a save checks that none holds a message and refuses otherwise), noncurrent
+object versions and delete markers of the versioned data bucket, LastModified times
+(restored objects are new to moto), SES's record of sent messages; buses, rules, the SES
+identity and IAM users are rebuilt from template.yaml by every command.
 """
 
 from __future__ import annotations
@@ -72,6 +76,7 @@ INCOMPLETE = ".incomplete-"
 SNAPSHOT = re.compile(r"snapshot-\d{8}T\d{6}Z-[0-9a-f]{8}")
 BUCKET = "AWS::S3::Bucket"
 TABLE = "AWS::DynamoDB::Table"
+SECRET = "AWS::SecretsManager::Secret"  # noqa: S105 (a resource type)
 # What put_object takes back exactly as get_object reports it (besides Metadata).
 HEADERS = (
     "ContentType",
@@ -109,6 +114,9 @@ class Snapshot:
     directory: Path
     buckets: dict[str, list[StoredObject]] = field(default_factory=dict)
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # boto3 low-level
+    # The generated secrets (the round key: the links of earlier invitations must still
+    # open); a state saved before they existed has none, and keeps the new ones.
+    secrets: dict[str, str] = field(default_factory=dict)
 
     @property
     def objects(self) -> int:
@@ -135,6 +143,10 @@ class Snapshot:
                         f"{base / obj.file}: cannot be restored into s3://{bucket}/{obj.key} "
                         f"({exc})"
                     ) from exc
+        for lid, value in self.secrets.items():
+            aws.client("secretsmanager").put_secret_value(
+                SecretId=aws.stack.physical_name(lid), SecretString=value
+            )
         dynamodb = aws.client("dynamodb")
         for lid, items in self.tables.items():
             table = aws.stack.physical_name(lid)
@@ -252,7 +264,27 @@ class LocalState:
                     snapshot.buckets[lid] = self._load_bucket(snapshot.directory, lid, about)
                 else:
                     snapshot.tables[lid] = self._load_table(snapshot.directory, lid, about)
+        snapshot.secrets = self._load_secrets(snapshot.directory, doc.get("secrets", {}), stack)
         return snapshot
+
+    def _load_secrets(self, directory: Path, about: Any, stack: Stack) -> dict[str, str]:
+        path = directory / "secrets.json"
+        if not about:
+            return {}
+        doc = _read_json(path)
+        if not isinstance(about, dict) or not isinstance(doc, dict) or set(doc) != set(about):
+            raise StateError(f"{path}: does not hold the secrets {self.state_file} lists")
+        out = {}
+        for lid, value in doc.items():
+            if lid not in stack.resources or stack.resources[lid].get("Type") != SECRET:
+                raise StateError(
+                    f"{self.state_file}: holds {SECRET} {lid}, which template.yaml does not "
+                    f"have; use another --state directory, or remove {self.directory}"
+                )
+            if not isinstance(value, str) or not value:
+                raise StateError(f"{path}: the secret {lid} is damaged")
+            out[lid] = value
+        return out
 
     def _load_bucket(self, directory: Path, lid: str, about: Any) -> list[StoredObject]:
         base = directory / "s3" / lid
@@ -329,6 +361,8 @@ class LocalState:
                 lid: _save_table(aws, lid, work / "dynamodb" / f"{lid}.jsonl")
                 for lid in aws.stack.of_type(TABLE)
             }
+            kept = {lid: aws.secret(lid) for lid in aws.stack.of_type(SECRET)}
+            (work / "secrets.json").write_text(json.dumps(kept, indent=1), encoding="utf-8")
             work.rename(final)
             doc = {
                 "format": FORMAT,
@@ -342,6 +376,7 @@ class LocalState:
                 },
                 "buckets": buckets,
                 "tables": tables,
+                "secrets": {lid: {"name": aws.stack.physical_name(lid)} for lid in kept},
                 "queues": {"checked": aws.queue_count(), "messages": 0, "note": QUEUES_NOTE},
             }
             _write_atomically(self.state_file, json.dumps(doc, ensure_ascii=False, indent=1))

@@ -7,7 +7,9 @@ once; a replaced round keeps its comments; after publication the link takes noth
 
 from __future__ import annotations
 
+import csv
 import email
+import io
 import json
 import re
 import urllib.parse
@@ -315,3 +317,17 @@ def test_hoering_json_turns_the_round_on(round_, monkeypatch):
 def test_a_due_event_for_an_unknown_round_publishes_nothing(round_):
     assert round_.due("0" * 16)["status"] == "not_current"
     assert round_.aws.keys(SITE_BUCKET) == []
+
+
+def test_comments_are_open_data_with_formulas_neutralised(round_):
+    opened = round_.upload(extract(A, "2026-11-30T09:00:00+00:00"))
+    _, invitations = round_.deliver()
+    link = links_of(invitations)["155"]
+    assert round_.comment_on(link, {"voksenhandicap": '=HYPERLINK("x";"klik")'}).status == 303
+    round_.due(opened["round_id"])
+    rows = list(csv.reader(io.StringIO(round_.site("data/bemaerkninger.csv").lstrip("\ufeff"))))
+    assert rows[0] == ["type", "kommunekode", "kommune", "omraader", "aar", "kilde", "tekst"]
+    (own,) = [r for r in rows[1:] if r[0] == "kommentar"]
+    assert own[:6] == ["kommentar", "155", "Dragør", "voksenhandicap", "2024", "Dragør Kommune"]
+    assert own[6] == '\'=HYPERLINK("x";"klik")'  # a spreadsheet shows it, never runs it
+    assert "data/bemaerkninger.csv" in round_.site("index.html")

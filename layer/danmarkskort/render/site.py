@@ -6,7 +6,8 @@ Layout (paths relative to the site root):
   ``index.html`` (latest year), ``<aar>/index.html``, ``<aar>/kort/<omraade>.svg|.html``
   (map snippets), ``<aar>/data/omgoerelser-<aar>.csv|.json|.xlsx`` (open data: CSV and
   JSON for machines, XLSX with Danish headers for people; the current figures also at the
-  stable ``data/omgoerelser-<aar>.csv|.xlsx`` and ``data/omgoerelser.csv``),
+  stable ``data/omgoerelser-<aar>.csv|.xlsx`` and ``data/omgoerelser.csv``; the remarks
+  and the municipalities' own comments in ``data/bemaerkninger.csv``),
   ``kommune/<kode>-<slug>.html``, ``laesevejledning.html``, ``static/…``.
 - entry points at the root (``index.html``, ``<aar>/…``, ``kommune/…``,
   ``laesevejledning.html``): the same pages, linking into ``v/<version>/``; the publisher
@@ -45,6 +46,10 @@ from danmarkskort.domain.remarks import Remark, RemarkBook
 from danmarkskort.render.geometry import LABEL_SIZE, MapGeometry
 from danmarkskort.render.publisher import STATEMENT_PAGE, Publisher, bundled_publisher
 from danmarkskort.render.style import MapStyle
+
+# data/bemaerkninger.csv: the remarks and comments on the published figures, one row each.
+REMARKS_CSV = "data/bemaerkninger.csv"
+REMARK_FIELDS = ("type", "kommunekode", "kommune", "omraader", "aar", "kilde", "tekst")
 
 VERSION_PREFIX = "v/"
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -602,6 +607,31 @@ class _Renderer:
             )
         return ("\ufeff" + out.getvalue()).encode("utf-8")
 
+    def remarks_csv(self) -> bytes:
+        """Every remark on the published figures, the municipalities' own comments among
+        them, as open data: plain text as written, a formula-looking start neutralised
+        (the text may come from anyone with a comment link)."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(REMARK_FIELDS)
+        for m in self.reg.municipalities:
+            for r, years in self.remarks.over_years(m.code, self.ix.years).items():
+                writer.writerow(
+                    [
+                        xlsx_writer.neutralise(v) if isinstance(v, str) else v
+                        for v in (
+                            r.kind,
+                            m.code,
+                            m.name,
+                            " ".join(r.omraader),
+                            " ".join(str(y) for y in sorted(years)),
+                            r.kilde,
+                            r.text,
+                        )
+                    ]
+                )
+        return ("\ufeff" + out.getvalue()).encode("utf-8")
+
     def open_data_xlsx(self, aar: int) -> bytes:
         """For people: the year's figures under Danish headers, as shown and unrounded, with
         a sheet saying where they come from and how they are rounded (as the mails' XLSX)."""
@@ -747,6 +777,9 @@ def build_site(
     every_year = r.open_data_csv(list(r.ix.years))
     files.append(SiteFile("data/omgoerelser.csv", every_year, CSV))
     entries.append(SiteFile("data/omgoerelser.csv", every_year, CSV))
+    remarks_csv = r.remarks_csv()
+    files.append(SiteFile(REMARKS_CSV, remarks_csv, CSV))
+    entries.append(SiteFile(REMARKS_CSV, remarks_csv, CSV))
     for m in registry().municipalities:
         both(municipality_path(m), lambda b, m=m: r.municipality_page(m, b), HTML)
     both("laesevejledning.html", r.guide, HTML)

@@ -346,7 +346,7 @@ def test_invalid_input_keeps_the_words_and_links_the_error_to_the_field() -> Non
     assert site.comment() is None and site.audit() == []
     assert h1(r) == ["Kommentar til tallene for Dragør Kommune 2024"]
     assert "<title>Fejl: " in r.body
-    assert f'<a href="#{B}">Kommentaren til Børnehandicap er 13 tegn lang.' in r.body
+    assert f'<a href="#{B}">Kommentaren til området Børnehandicap er 13 tegn lang.' in r.body
     assert re.search(
         rf'<textarea id="{B}"[^>]*aria-describedby="{B}-hjaelp {B}-fejl"[^>]*aria-invalid="true"',
         r.body,

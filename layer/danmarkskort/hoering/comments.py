@@ -80,27 +80,27 @@ def problem(text: str, navn: str, max_tegn: int) -> str | None:
         code = ord(ch)
         if 0xD800 <= code <= 0xDFFF:
             return (
-                f"Kommentaren til {navn} indeholder et ugyldigt tegn (et enligt "
+                f"Kommentaren til området {navn} indeholder et ugyldigt tegn (et enligt "
                 "surrogattegn). Skriv teksten igen, eller kopiér den fra et andet program."
             )
         if ch in BIDI_CONTROLS:
             return (
-                f"Kommentaren til {navn} indeholder et usynligt tegn, der vender "
+                f"Kommentaren til området {navn} indeholder et usynligt tegn, der vender "
                 f"skriveretningen (U+{code:04X}). Fjern det, og send igen."
             )
         if ch == REPLACEMENT:
             return (
-                f"Kommentaren til {navn} indeholder tegnet \u00bb\ufffd\u00ab, som står, "
+                f"Kommentaren til området {navn} indeholder tegnet \u00bb\ufffd\u00ab, som står, "
                 "hvor et tegn er gået tabt ved kopiering. Ret teksten, og send igen."
             )
         if unicodedata.category(ch) == "Cc" and ch not in ALLOWED_CONTROLS:
             return (
-                f"Kommentaren til {navn} indeholder et usynligt styretegn (U+{code:04X}). "
+                f"Kommentaren til området {navn} indeholder et usynligt styretegn (U+{code:04X}). "
                 "Fjern det, og send igen."
             )
     if len(text) > max_tegn:
         return (
-            f"Kommentaren til {navn} er {fmt.number(len(text))} tegn lang. "
+            f"Kommentaren til området {navn} er {fmt.number(len(text))} tegn lang. "
             f"Der er plads til højst {fmt.number(max_tegn)} tegn."
         )
     return None
@@ -126,7 +126,9 @@ def parse_comment(
             errors.append(FieldError("", message))
             continue
         if name in seen:
-            errors.append(FieldError(name, f"Kommentaren til {area.navn} er sendt to gange."))
+            errors.append(
+                FieldError(name, f"Kommentaren til området {area.navn} er sendt to gange.")
+            )
             continue
         seen.add(name)
         text = normalise(raw)

@@ -280,7 +280,7 @@ MESSAGES: dict[str, tuple[int, str, tuple[str, ...]]] = {
         400,
         "Formularen kunne ikke læses",
         (
-            "Det, der blev sendt, kunne ikke læses som siden formular (teksten skal være "
+            "Det, der blev sendt, kunne ikke læses som sidens formular (teksten skal være "
             "UTF-8). Der er ikke gemt noget. Åbn linket fra mailen igen, og send på ny.",
         ),
     ),

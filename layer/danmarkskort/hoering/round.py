@@ -43,7 +43,8 @@ class RoundError(ValueError):
 
 
 class _Doc(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Validators built on first use, as the events' are: a handler pays only for what it reads.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class AreaFigures(_Doc):

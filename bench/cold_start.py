@@ -1,7 +1,7 @@
 """Benchmark: the cold `import app` of each handler, as Lambda does it, from build artefacts.
 
 Targets (median of the runs, with the bytecode that `make build` ships): compute_rates
-<= 0.6 s, render_site and notify_municipalities <= 0.3 s. They are reported, not asserted:
+<= 0.6 s, render_site, notify_municipalities and comment_page <= 0.3 s. They are reported, not asserted:
 a run over target prints OVER TARGET and still exits 0. The exit code is 2 when the
 artefacts are missing or not importable on this machine, 1 when a handler fails to import.
 
@@ -81,6 +81,8 @@ TARGETS = {  # seconds, cold `import app` with the shipped bytecode
     "ComputeRatesFunction": 0.6,
     "RenderSiteFunction": 0.3,
     "NotifyMunicipalitiesFunction": 0.3,
+    # The page a municipality waits for behind its link: as light as render and notify.
+    "CommentPageFunction": 0.3,
 }
 PARAMETERS = {"SenderAddress": "afsender@example.com"}  # the one parameter without default
 REGION = "eu-north-1"

@@ -30,7 +30,7 @@ from moto.ses.models import ses_backends
 
 from tests.clock import FakeClock
 from tests.conftest import DATA_BUCKET, REGION, SITE_BUCKET
-from tests.figures_support import make_doc
+from tests.figures_support import corrected, make_doc
 from tests.handlers import lambda_context, load_app
 
 SITE = "https://kort.example.invalid"
@@ -331,3 +331,21 @@ def test_comments_are_open_data_with_formulas_neutralised(round_):
     assert own[:6] == ["kommentar", "155", "Dragør", "voksenhandicap", "2024", "Dragør Kommune"]
     assert own[6] == '\'=HYPERLINK("x";"klik")'  # a spreadsheet shows it, never runs it
     assert "data/bemaerkninger.csv" in round_.site("index.html")
+
+
+def test_a_correction_of_a_published_year_is_published_at_once(round_, monkeypatch):
+    """The round is for a new year's maps; late registrations of a published year are
+    published as without it, and only the changed municipalities are mailed."""
+    monkeypatch.setenv("HOERING", "false")
+    round_.render = load_app("render_site")
+    round_.upload(extract(A, "2026-11-30T09:00:00+00:00"))
+    round_.deliver()
+    monkeypatch.setenv("HOERING", "true")
+    round_.render = load_app("render_site")
+    fixed = replace(corrected(extract(B, "2026-12-01T09:00:00+00:00"), 2024, "155", 4))
+    result = round_.upload(fixed)
+    assert result["status"] == "published"
+    assert round_.aws.keys(DATA_BUCKET, "hoering/") == []
+    _, mails = round_.deliver()
+    assert [m["X-Danmarkskort-Kommunekode"] for m in mails] == ["155"]
+    assert str(mails[0]["Subject"]).startswith("Rettelse: ")

@@ -151,16 +151,20 @@ class RenderJob:
             # Figures equal to what is published (or only older than it): nothing to show
             # or send. The record stays as it is.
             return {"status": "unchanged", "extract_id": doc.extract_id, "years": outcomes}
-        rules = load(layered(BucketSource(self.data)), HoeringFile)
-        if self.consultation or rules.aktiv:
-            return self._open_round(merged, doc, figures_key, rules)
+        mailing = plan_mailing(merged)
+        if mailing["kind"] == "publication":
+            # A new year's maps go to the municipalities first when the round is on;
+            # corrections and older years are published at once, as without it.
+            rules = load(layered(BucketSource(self.data)), HoeringFile)
+            if self.consultation or rules.aktiv:
+                return self._open_round(merged, doc, figures_key, rules)
         record_key = store.write(merged.record)
         result = self._render(
             merged.record,
             doc,
             figures_key,
             version=None,
-            mailing=plan_mailing(merged),
+            mailing=mailing,
             record_key=record_key,
             extra={"extract_years": outcomes},
         )

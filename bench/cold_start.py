@@ -264,8 +264,11 @@ def _install(requirements: Path, deps: Path, python: str, pins: list[str]) -> No
 
 
 def _remove(path: Path) -> None:
-    """rm -rf, also of a tree made read-only."""
+    """rm -rf, also of a tree made read-only (or a file: a stale constraints file)."""
     if not path.exists():
+        return
+    if not path.is_dir():
+        path.unlink()
         return
     for dirpath, _, _ in os.walk(path):
         os.chmod(dirpath, stat.S_IRWXU)

@@ -144,36 +144,25 @@ def test_compute_rates_handles_the_sample_event(stack, encode):
         assert emitted[0]["detail"]["extract_file"] == key.rsplit("/", 1)[-1]
 
 
-def test_the_function_url_sample_is_what_the_comment_function_parses(aws_env, monkeypatch):
+def test_the_function_url_sample_is_what_the_comment_function_parses(aws, monkeypatch):
     """events/function_url/comment_post.json: a POST as a function URL hands it over. Its
     token is made up, so the real handler answers with the plain 404 page: a forged link
     never reaches a round, whatever the round store holds."""
     import boto3
     from danmarkskort_tools.local.function_url import response_from
-    from moto import mock_aws
 
-    from tests.conftest import DATA_BUCKET, REGION, TABLE
+    from tests.conftest import REGION
     from tests.handlers import lambda_context, load_app
 
     event = json.loads((EVENTS / "function_url" / "comment_post.json").read_text("utf-8"))
     assert event["version"] == "2.0" and event["requestContext"]["http"]["method"] == "POST"
     assert event["rawPath"].startswith("/kommentar/")
-    with mock_aws():
-        monkeypatch.setenv("COMMENT_KEY_SECRET", "sample-key")
-        boto3.client("secretsmanager", region_name=REGION).create_secret(
-            Name="sample-key", SecretString="k" * 64
-        )
-        boto3.client("s3", region_name=REGION).create_bucket(
-            Bucket=DATA_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
-        )
-        boto3.client("dynamodb", region_name=REGION).create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        app = load_app("comment_page")
-        response = response_from(app.handler(event, lambda_context("comment_page")))
+    monkeypatch.setenv("COMMENT_KEY_SECRET", "sample-key")
+    boto3.client("secretsmanager", region_name=REGION).create_secret(
+        Name="sample-key", SecretString="k" * 64
+    )
+    app = load_app("comment_page")
+    response = response_from(app.handler(event, lambda_context("comment_page")))
     assert response.status == 404
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert "Dragør" not in response.body.decode("utf-8")

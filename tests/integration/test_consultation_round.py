@@ -13,7 +13,6 @@ import io
 import json
 import re
 import urllib.parse
-import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email import policy
@@ -31,27 +30,13 @@ from moto.ses.models import ses_backends
 from tests.clock import FakeClock
 from tests.conftest import DATA_BUCKET, REGION, SITE_BUCKET
 from tests.figures_support import corrected, make_doc
-from tests.handlers import lambda_context, load_app
+from tests.handlers import envelope, lambda_context, load_app, rates_computed
 
 SITE = "https://kort.example.invalid"
 SECRET = "danmarkskort-test-CommentKey"
 GROUP = "danmarkskort-test-hoering"
 A, B = "a1" * 32, "b2" * 32
 LINK = re.compile(r"https://kort\.example\.invalid/kommentar/[A-Za-z0-9._-]+")
-
-
-def envelope(detail_type: str, detail: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": detail_type,
-        "source": "danmarkskort",
-        "account": "123456789012",
-        "time": "2026-12-01T08:14:11Z",
-        "region": REGION,
-        "resources": [],
-        "detail": detail,
-    }
 
 
 class Round:
@@ -68,22 +53,8 @@ class Round:
         self.scheduler = boto3.client("scheduler", region_name=REGION)
 
     def upload(self, doc: FiguresDoc) -> dict[str, Any]:
-        key = f"results/{doc.extract_id}/figures.json"
-        self.aws.s3.put_object(Bucket=DATA_BUCKET, Key=key, Body=doc.to_json().encode())
-        computed = {
-            "extract_id": doc.extract_id,
-            "extract_file": doc.extract_file,
-            "received": doc.received,
-            "years": list(doc.years),
-            "bucket": DATA_BUCKET,
-            "keys": {
-                "figures_json": key,
-                "figures_csv": key.replace(".json", ".csv"),
-                "validation": key.replace("figures.json", "validation.json"),
-            },
-        }
         result: dict[str, Any] = self.render.handler(
-            envelope("RatesComputed", computed), lambda_context("render_site")
+            rates_computed(self.aws.s3, DATA_BUCKET, doc), lambda_context("render_site")
         )
         return result
 

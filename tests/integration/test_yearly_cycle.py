@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import email
 import json
-import uuid
 from dataclasses import replace
 from email import policy
 from email.message import EmailMessage
@@ -23,27 +22,13 @@ from moto.ses.models import ses_backends
 from tests.clock import FakeClock
 from tests.conftest import DATA_BUCKET, REGION, SITE_BUCKET
 from tests.figures_support import corrected, make_doc
-from tests.handlers import lambda_context, load_app
+from tests.handlers import envelope, lambda_context, load_app, rates_computed
 
 A, B, C, D, E = ("a1" * 32, "b2" * 32, "c3" * 32, "d4" * 32, "e5" * 32)
 
 
 def extract(years: tuple[int, ...], extract_id: str, received: str, seed: int) -> FiguresDoc:
     return replace(make_doc(years=years, seed=seed, extract_id=extract_id), received=received)
-
-
-def envelope(detail_type: str, detail: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": detail_type,
-        "source": "danmarkskort",
-        "account": "123456789012",
-        "time": "2025-06-02T08:14:11Z",
-        "region": REGION,
-        "resources": [],
-        "detail": detail,
-    }
 
 
 class Cycle:
@@ -57,22 +42,8 @@ class Cycle:
         self.sent_before = 0
 
     def upload(self, doc: FiguresDoc) -> tuple[dict[str, Any], list[EmailMessage]]:
-        key = f"results/{doc.extract_id}/figures.json"
-        self.aws.s3.put_object(Bucket=DATA_BUCKET, Key=key, Body=doc.to_json().encode())
-        computed = {
-            "extract_id": doc.extract_id,
-            "extract_file": doc.extract_file,
-            "received": doc.received,
-            "years": list(doc.years),
-            "bucket": DATA_BUCKET,
-            "keys": {
-                "figures_json": key,
-                "figures_csv": key.replace(".json", ".csv"),
-                "validation": key.replace("figures.json", "validation.json"),
-            },
-        }
         result = self.render.handler(
-            envelope("RatesComputed", computed), lambda_context("render_site")
+            rates_computed(self.aws.s3, DATA_BUCKET, doc), lambda_context("render_site")
         )
         published = [e for e in self.aws.bus_events() if e["detail-type"] == "SitePublished"]
         if published:

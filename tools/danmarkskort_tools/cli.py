@@ -545,8 +545,8 @@ def _serve(
     if comments:
         print(
             f"comment pages through the comment function, on the state in {args.state} "
-            "(saved after each comment; `publish` waits until serve stops): the links "
-            f"in {args.dir / 'outbox'}/*.eml",
+            "(saved after each comment; `publish` is refused while serve runs: stop it "
+            f"first): the links in {args.dir / 'outbox'}/*.eml",
             flush=True,
         )
     if recorded and recorded[1] != port:

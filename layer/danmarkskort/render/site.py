@@ -230,8 +230,17 @@ def _tooltip(
             lines.append(f"Ændring fra {f.aar - 1}: {fmt.pp(shown.change)}")
         if verdict:
             lines.append(comparison.short(verdict))
-    lines.extend(r.text for r in remarks)
+    lines.extend(_tip_remark(r) for r in remarks)
     return lines
+
+
+def _tip_remark(r: Remark) -> str:
+    """A remark as a tooltip line: a municipality's own comment is said to be its words
+    ('Dragør Kommunes kommentar: …'), so it is never read as the ministry's."""
+    if r.kind == "kommentar":
+        owner = r.kilde if r.kilde.endswith("s") else f"{r.kilde}s"
+        return f"{owner} kommentar: {r.text}"
+    return r.text
 
 
 class _Renderer:

@@ -351,7 +351,6 @@ def _run(
     overrides: dict[str, str],
 ) -> ChainResult:
     out.mkdir(parents=True, exist_ok=True)
-    _clear(out)
     (out / "logs").mkdir(exist_ok=True)
     log_path = out / "logs" / "chain.log"
     result = ChainResult(status="stopped", out=out, extract_file=extract_file, site_url=site_url)
@@ -390,9 +389,11 @@ def _run(
             # state that has a site); handled before the upload, so the order is fixed.
             dispatcher.run()
         t = time.perf_counter()
-        if body is None:
+        # `publish` is refused before anything of OUT is touched when there is no round.
+        current = open_round(aws) if body is None else None
+        _clear(out)
+        if body is None and current is not None:
             # `publish`: what the ministry puts on the bus to end the round now.
-            current = open_round(aws)
             upload_key = ""
             with contextlib.suppress(RoundError, ValueError):
                 opened = parse_doc(
@@ -416,7 +417,7 @@ def _run(
                 ]
             )
             clock.say(f"put ConsultationDue for round {current.round_id} on bus {aws.bus}")
-        else:
+        elif body is not None:
             upload_key = key or f"incoming/{extract_file}"
             aws.upload(upload_key, body)
             clock.say(f"uploaded s3://{aws.data_bucket}/{upload_key} ({len(body) / 1024:,.0f} KiB)")

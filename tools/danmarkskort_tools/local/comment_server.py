@@ -3,7 +3,7 @@
 DIR as its data, so the link in out/outbox/<kommunekode>.eml opens locally as it would in
 the cloud.
 
-While `serve` runs it holds DIR (its lock: `publish` waits for `serve` to stop), keeps the
+While `serve` runs it holds DIR (its lock: `publish` is refused until `serve` stops), keeps the
 local AWS restored from DIR in memory, and saves DIR after every comment written, so no
 comment is lost when `serve` stops (or is stopped). Requests reach the handler one at a
 time: the local AWS (moto) and the environment it runs in are shared.

@@ -194,8 +194,9 @@ class LocalState:
         except OSError:
             handle.close()
             raise StateError(
-                f"{self.directory}: in use by another danmarkskort command "
-                f"(it holds {self.directory / LOCK_FILE})"
+                f"{self.directory}: in use by another danmarkskort command (it holds "
+                f"{self.directory / LOCK_FILE}; `serve --state` holds it while it runs): "
+                "stop that command first"
             ) from None
         self._lock = handle
         return self

@@ -176,12 +176,6 @@ def test_publish_on_a_state_without_a_round_says_so(tmp_path, capsys) -> None:
     assert not list(tmp_path.glob("out/outbox/*.eml"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a refused publish (no open round) deletes OUT/site, OUT/outbox, "
-    "OUT/results and OUT/serve.json first (tools/danmarkskort_tools/local/chain.py, _run: "
-    "_clear(out) before open_round(aws)); /tmp/round-bugs.md",
-)
 def test_a_refused_publish_leaves_the_output_directory_alone(tmp_path, capsys) -> None:
     state = tmp_path / "state"
     with LocalState(state) as s, LocalAws(load_stack(REPO, {"SenderAddress": LOCAL_SENDER})) as a:
@@ -230,6 +224,7 @@ def test_publish_is_refused_while_serve_holds_the_state(opened, capsys) -> None:
         assert main(["publish", *opened.args()]) == 1
         err = capsys.readouterr().err
         assert "in use by another danmarkskort command" in err, err
+        assert "serve" in err and "stop" in err, err  # says what holds it and what to do
         assert str(opened.state) in err and "Traceback" not in err
     finally:
         serve.terminate()
@@ -340,12 +335,6 @@ def test_a_second_publish_says_the_round_is_published_and_sends_no_mail(
     assert written == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the refused second publish deletes the published OUT/site and the final "
-    "mails in OUT/outbox (tools/danmarkskort_tools/local/chain.py, _run: _clear(out) before "
-    "open_round(aws) refuses); /tmp/round-bugs.md",
-)
 def test_a_second_publish_keeps_the_published_site_and_the_final_mails(
     opened, published, published_again
 ) -> None:

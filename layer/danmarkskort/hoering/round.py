@@ -34,7 +34,7 @@ from danmarkskort.domain.figures import Figure, figure_from_dict
 PREFIX = "hoering/"
 CURRENT_KEY = f"{PREFIX}current.json"
 ROUND_ID_PATTERN = r"^[0-9a-f]{16}$"
-KODE_PATTERN = r"^\d{3}$"
+KODE_PATTERN = r"^[0-9]{3}$"
 DEFAULT_MAX_TEGN = 1000
 
 

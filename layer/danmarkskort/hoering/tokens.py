@@ -20,7 +20,8 @@ from datetime import UTC, datetime
 # Domain separation: the same key also signs other things (the form's CSRF field), and a
 # signature of one kind must never pass as the other.
 _PURPOSE = b"danmarkskort/kommentar/v1\n"
-_TOKEN = re.compile(r"([0-9a-f]{16})\.(\d{3})\.(\d{1,12})\.([A-Za-z0-9_-]{43})")
+# ASCII only: \d would also take "１５５" or "٣٣٣", which int() reads as digits.
+_TOKEN = re.compile(r"([0-9a-f]{16})\.([0-9]{3})\.([0-9]{1,12})\.([A-Za-z0-9_-]{43})")
 MIN_KEY_BYTES = 32
 LINK_PATH = "/kommentar/"
 
@@ -64,7 +65,7 @@ def sign(key: bytes, round_id: str, kommunekode: str, expires: datetime) -> str:
     _check_key(key)
     if not re.fullmatch(r"[0-9a-f]{16}", round_id):
         raise ValueError(f"round id {round_id!r} is not 16 hex digits")
-    if not re.fullmatch(r"\d{3}", kommunekode):
+    if not re.fullmatch(r"[0-9]{3}", kommunekode):
         raise ValueError(f"kommunekode {kommunekode!r} is not three digits")
     if expires.tzinfo is None:
         raise ValueError("expires must be an aware datetime")

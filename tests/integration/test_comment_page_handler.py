@@ -75,6 +75,7 @@ class Fn:
             "origin": "null",  # what Chromium sends under Referrer-Policy: no-referrer
             "sec-fetch-site": "same-origin",
             "user-agent": UA,
+            "x-forwarded-for": "203.0.113.9",  # CloudFront: the viewer's address
         }
         hdrs.update(headers or {})
         return self.call(
@@ -158,6 +159,7 @@ def test_submit_change_withdraw_with_the_audit_trail(fn: Fn) -> None:
     ]
     for e in entries:
         assert e.source_ip == "198.51.100.23" and e.user_agent == UA
+        assert e.forwarded_for == "203.0.113.9"
         assert re.fullmatch(r"[0-9a-f-]{36}", e.request_id)
         assert e.token_id == comment.token_id
     raw = [

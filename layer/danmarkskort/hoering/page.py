@@ -66,6 +66,7 @@ CSRF_FIELD = "csrf"
 CSRF_SECONDS = 4 * 3600
 CSRF_SKEW_SECONDS = 300  # a form "issued" this far in the future still counts (clock skew)
 USER_AGENT_CHARS = 256
+FORWARDED_CHARS = 200
 RECEIPT = "kvittering"
 FORM_TYPE = "application/x-www-form-urlencoded"
 HTML = "text/html; charset=utf-8"
@@ -539,6 +540,7 @@ class CommentPages:
             revision=revision,
             token_id=claims.token_id,
             source_ip=request.source_ip[:64],
+            forwarded_for=request.header("x-forwarded-for")[:FORWARDED_CHARS],
             user_agent=request.header("user-agent")[:USER_AGENT_CHARS],
             request_id=request.request_id[:128],
         )

@@ -131,7 +131,11 @@ class AuditEntry(_Doc):
     received: AwareDatetime
     revision: int = Field(ge=1)
     token_id: str
+    # The caller's address (behind CloudFront: the edge's), and X-Forwarded-For as it came,
+    # where CloudFront puts the viewer's address last: claimed, since a direct caller of the
+    # function URL may send any.
     source_ip: str = ""
+    forwarded_for: str = ""
     user_agent: str = ""
     request_id: str = ""
 

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from unittest.mock import patch
 
 import boto3
+from danmarkskort.adapters import secrets as secrets_cache
 from danmarkskort.events import SOURCE
 from moto import mock_aws
 from moto import settings as moto_settings
@@ -101,6 +102,7 @@ class LocalAws:
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> LocalAws:
+        secrets_cache.forget()  # a key cached from an earlier local AWS is not this one's
         self._env.__enter__()
         self._mock.start()
         try:
@@ -111,6 +113,7 @@ class LocalAws:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        secrets_cache.forget()
         self._mock.stop()
         self._env.__exit__(None, None, None)
 

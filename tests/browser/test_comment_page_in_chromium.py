@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.browser.conftest import ARGS, CHROMIUM, serious_violations
+from tests.browser.conftest import serious_violations
 
 pytestmark = pytest.mark.browser
 
@@ -112,21 +112,9 @@ def comment_site() -> Iterator[tuple[str, str]]:
             os.environ.update(saved)
 
 
-@pytest.fixture(scope="module")
-def chromium_browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (Debian package chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
-
-
-def test_keyboard_only_comment_with_the_csp_enforced(comment_site, chromium_browser) -> None:
+def test_keyboard_only_comment_with_the_csp_enforced(comment_site, chromium) -> None:
     url, token = comment_site
-    context = chromium_browser.new_context(locale="da-DK")
+    context = chromium.new_context(locale="da-DK")
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: m.type == "error" and errors.append(m.text))
@@ -158,10 +146,10 @@ def test_keyboard_only_comment_with_the_csp_enforced(comment_site, chromium_brow
         context.close()
 
 
-def test_no_serious_axe_violations(comment_site, chromium_browser) -> None:
+def test_no_serious_axe_violations(comment_site, chromium) -> None:
     url, token = comment_site
     # axe is injected as a script, which the page's CSP forbids: this context bypasses it
-    context = chromium_browser.new_context(locale="da-DK", bypass_csp=True)
+    context = chromium.new_context(locale="da-DK", bypass_csp=True)
     page = context.new_page()
     try:
         page.goto(f"{url}/kommentar/{token}", wait_until="load")

@@ -12,8 +12,6 @@ One `run --hoering` and one `publish` for the whole module; the tests run in fil
 from __future__ import annotations
 
 import contextlib
-import email
-import email.policy
 import io
 import re
 import signal
@@ -25,13 +23,13 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from tests.browser.conftest import serious_violations
+from tests.invitations import free_port, invitation_link
 
 pytestmark = pytest.mark.browser
 
@@ -39,24 +37,6 @@ COMMENT = "<script>alert(1)</script> & <b>fed</b>"
 NO_JS_COMMENT = "Frederiksberg skrev dette uden JavaScript <i>kursiv</i>."
 FIELD = "kommentar-socialomraadet"
 MONTHS = "januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def invitation_link(mail: Path) -> str:
-    """The personal link of an invitation, from its text part (decoded by the email package);
-    the HTML part links to the same."""
-    message = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)
-    assert isinstance(message, EmailMessage)
-    text, html = message.get_body(("plain",)), message.get_body(("html",))
-    assert text is not None and html is not None
-    [link] = {u for u in re.findall(r"https?://\S+", text.get_content()) if "/kommentar/" in u}
-    assert link in re.findall(r'href="([^"]+)"', html.get_content())
-    return str(link)
 
 
 @dataclass

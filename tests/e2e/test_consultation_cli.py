@@ -11,7 +11,6 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -29,38 +28,12 @@ from danmarkskort_tools.local import LocalAws, LocalState, load_stack
 from danmarkskort_tools.local.aws import LOCAL_SENDER
 from danmarkskort_tools.local.chain import local_site_url
 
+from tests.invitations import comment_links, free_port, parts, read_mail
+
 REPO = Path(__file__).resolve().parents[2]
 COMMENT = "Vi har truffet 412 afgørelser i alt; <b>kun</b> 4 blev påklaget & realitetsbehandlet."
 FIELD = "kommentar-socialomraadet"
 UA = "test_consultation_cli"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def read_mail(path: Path) -> EmailMessage:
-    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-    assert isinstance(message, EmailMessage)
-    return message
-
-
-def parts(message: EmailMessage) -> tuple[str, str]:
-    """The text and the HTML body, decoded (quoted-printable, charset) by the email package."""
-    text = message.get_body(("plain",))
-    html = message.get_body(("html",))
-    assert text is not None and html is not None
-    return str(text.get_content()), str(html.get_content())  # type: ignore[attr-defined]
-
-
-def comment_links(message: EmailMessage) -> tuple[set[str], set[str]]:
-    """Every URL with /kommentar/ in its path: in the text part, and the HTML part's hrefs."""
-    text, html = parts(message)
-    in_text = {u for u in re.findall(r"https?://\S+", text) if "/kommentar/" in urlsplit(u).path}
-    in_html = {u for u in re.findall(r'href="([^"]+)"', html) if "/kommentar/" in urlsplit(u).path}
-    return in_text, in_html
 
 
 @dataclass

@@ -19,13 +19,9 @@ from pathlib import Path
 import pytest
 from danmarkskort_tools.cli import main
 
+from tests.invitations import free_port
+
 SCRIPT = Path(sys.executable).parent / "danmarkskort"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def without_venv_on_path() -> dict[str, str]:

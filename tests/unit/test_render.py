@@ -541,3 +541,73 @@ def test_publisher_failure_before_entry_points_writes_no_entry_point(site) -> No
         publish_site(bucket, site, about={}, now="2025-06-03")
     assert all(k.startswith(site.prefix) for k, _ in bucket.order)
     assert f"{site.prefix}manifest.json" not in bucket.objects
+
+
+# --- Danmarks Statistik's recipients of benefits -------------------------------------------
+
+
+def _recipients_table():
+    from danmarkskort.domain.beneficiaries import BeneficiaryTable
+
+    counts = {(m.code, "boernehandicap", 2023): 1000 for m in Registry().municipalities}
+    counts[("155", "boernehandicap", 2023)] = 40
+    counts[("101", "boernehandicap", 2023)] = None  # '..' in the file
+    return BeneficiaryTable(counts)
+
+
+@pytest.fixture(scope="module")
+def recipients_site():
+    return render(beneficiaries=_recipients_table())
+
+
+def _per_1000(doc, code: str) -> str:
+    f = next(
+        f
+        for f in doc.figures
+        if (f.aar, f.omraade, f.kommunekode) == (2024, "boernehandicap", code)
+    )
+    return fmt.number(1000.0 * f.realitetsbehandlede / 40, 1)
+
+
+def test_municipality_page_says_the_recipients_and_cases_per_1000_with_the_national(
+    recipients_site,
+) -> None:
+    doc = make_doc(years=(2023, 2024))
+    cases = {
+        f.kommunekode: f.realitetsbehandlede
+        for f in doc.figures
+        if (f.aar, f.omraade) == (2024, "boernehandicap") and not f.is_national
+    }
+    known = [c for c in cases if c != "101"]
+    recipients = sum(40 if c == "155" else 1000 for c in known)
+    national = fmt.number(1000.0 * sum(cases[c] for c in known) / recipients, 1)
+    page = " ".join(text(recipients_site, "kommune/155-dragoer.html").split())
+    section = page[page.index('id="boernehandicap"') :]
+    assert "40 borgere modtog ydelser på området i 2023 (Danmarks Statistik)." in section
+    assert (
+        f"Det svarer til {_per_1000(doc, '155')} realitetsbehandlede klagesager i 2024 pr. "
+        f"1.000 modtagere (hele landet: {national})." in section
+    )
+
+
+def test_missing_recipients_are_said_not_hidden(recipients_site) -> None:
+    page = " ".join(text(recipients_site, "kommune/101-koebenhavn.html").split())
+    assert (
+        "Danmarks Statistik har ikke tal for, hvor mange borgere i København der modtog "
+        "ydelser på området i 2023." in page
+    )
+    # An area the file has no counts for says so too.
+    social = page[page.index('id="socialomraadet"') : page.index('id="boernehandicap"')]
+    assert "Danmarks Statistik har ikke tal for, hvor mange borgere der modtog ydelser" in social
+
+
+def test_map_tooltip_has_the_recipients(recipients_site) -> None:
+    svg = text(recipients_site, "2024/kort/boernehandicap.svg")
+    assert "40 modtog ydelser i 2023 (Danmarks Statistik)" in svg
+    assert "sager pr. 1.000 modtagere (hele landet: " in svg
+    assert "Danmarks Statistik har ikke tal for modtagere i 2023" in svg  # København
+
+
+def test_without_recipients_nothing_about_them_is_shown(site) -> None:
+    page = text(site, "kommune/155-dragoer.html")
+    assert "Danmarks Statistik" not in page

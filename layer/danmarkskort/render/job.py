@@ -5,11 +5,14 @@ announce. Buckets and bus come in from the handler as ports, so this never impor
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 from dataclasses import dataclass
 from typing import Any
 
 from danmarkskort.config.sources import CONFIG_PREFIX, BucketSource, ConfigSource, layered
 from danmarkskort.domain.areas import load_mapping
+from danmarkskort.domain.beneficiaries import Loaded, load_beneficiaries
 from danmarkskort.domain.figures import FiguresDoc, load_announced
 from danmarkskort.domain.record import Record, merge, plan_mailing, published_doc
 from danmarkskort.domain.remarks import load_remark_book
@@ -133,6 +136,8 @@ class RenderJob:
         published_figures = published_doc(record, doc)
         source = layered(BucketSource(self.data))
         mapping = load_mapping(source)
+        beneficiaries = load_beneficiaries(source, mapping)
+        _report_beneficiaries(beneficiaries, doc.extract_id)
         site = build_site(
             published_figures,
             remarks=load_remark_book(source, mapping),
@@ -151,6 +156,7 @@ class RenderJob:
             },
             changelog=record.changelog,
             publisher=load_publisher(source),
+            beneficiaries=beneficiaries.table,
         )
         years = list(published_figures.years)
         about = {
@@ -159,6 +165,13 @@ class RenderJob:
             "received": doc.received,
             "years": years,
             **extra,
+            # The optional recipients input: used, or rejected with its problems (never
+            # absent from the figures' publication for it).
+            **(
+                {"beneficiaries": beneficiaries.report()}
+                if beneficiaries.status != "absent"
+                else {}
+            ),
             "figures_key": figures_key,
             "record_key": record_key,
             "links": site.links,
@@ -194,4 +207,24 @@ class RenderJob:
             links=SiteLinks.model_validate(site.links),
         )
         self.bus.emit(published)
-        return {"status": "published", **published.to_detail()}
+        result: dict[str, Any] = {"status": "published", **published.to_detail()}
+        if beneficiaries.status != "absent":
+            result["beneficiaries"] = beneficiaries.report()
+        return result
+
+
+def _report_beneficiaries(loaded: Loaded, extract_id: str) -> None:
+    """A rejected recipients file is a warning, never a failure: the figures go out without
+    Danmarks Statistik's counts, and the log says which file, line and field is wrong."""
+    if loaded.status != "rejected":
+        return
+    _logger().warning(
+        "recipients of benefits (Danmarks Statistik) not used: " + "; ".join(loaded.messages()),
+        extra={"beneficiaries": loaded.report(), "extract_id": extract_id},
+    )
+
+
+def _logger() -> logging.Logger:
+    """A child of the function's Powertools logger, as notify's (mail/job.py)."""
+    service = os.environ.get("POWERTOOLS_SERVICE_NAME") or "service_undefined"
+    return logging.getLogger(f"{service}.{__name__}")

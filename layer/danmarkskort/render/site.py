@@ -38,6 +38,7 @@ from danmarkskort import text as fmt
 from danmarkskort import xlsx_writer
 from danmarkskort.domain import comparison
 from danmarkskort.domain.areas import Mapping
+from danmarkskort.domain.beneficiaries import AreaYear, BeneficiaryTable, Shown
 from danmarkskort.domain.figures import FIELDS, Figure, FiguresDoc, Provision, csv_cell
 from danmarkskort.domain.municipalities import NATIONAL_CODE, Municipality, registry
 from danmarkskort.domain.record import ChangeEntry, Correction, correction_text
@@ -207,6 +208,7 @@ def _tooltip(
     remarks: list[Remark],
     threshold: int,
     verdict: comparison.Verdict | None = None,
+    beneficiaries: Shown | None = None,
 ) -> list[str]:
     lines = [name]
     if f.realitetsbehandlede == 0:
@@ -225,6 +227,8 @@ def _tooltip(
             lines.append(f"Ændring fra {f.aar - 1}: {fmt.pp(shown.change)}")
         if verdict:
             lines.append(comparison.short(verdict))
+    if beneficiaries is not None:
+        lines.extend(beneficiaries.tooltip)
     lines.extend(r.text for r in remarks)
     return lines
 
@@ -244,8 +248,11 @@ class _Renderer:
         provenance: dict[int, dict[str, str]] | None = None,
         changelog: tuple[ChangeEntry, ...] = (),
         publisher: Publisher | None = None,
+        beneficiaries: BeneficiaryTable | None = None,
     ) -> None:
         self.ix = _Index(doc, mapping)
+        self.beneficiaries = beneficiaries
+        self._area_years: dict[tuple[int, str], AreaYear] = {}
         self.publisher = publisher or bundled_publisher()
         self.provenance = provenance or {}
         self.changelog = changelog
@@ -305,7 +312,16 @@ class _Renderer:
             remarks = self.remarks.for_municipality(shape.code, aar, omraade)
             shown = self.ix.shown(f)
             verdict = comparison.verdict(f, national)
-            tip = _tooltip(m.name, f, shown, area.navn, remarks, self.doc.lav_n_threshold, verdict)
+            tip = _tooltip(
+                m.name,
+                f,
+                shown,
+                area.navn,
+                remarks,
+                self.doc.lav_n_threshold,
+                verdict,
+                self.recipients(f, m),
+            )
             # Worked out here once, not per tile in the templates: the map of each year and
             # area is drawn six times (year page, SVG, HTML; versioned and entry point).
             marks = "ingen" if pattern == "ingen" else f"klasse-{cls.index if cls else -1}"
@@ -354,6 +370,22 @@ class _Renderer:
         view["content"] = _MapContent(self.env, view, self.style)
         self._maps[key] = view
         return view
+
+    def recipients(self, f: Figure, m: Municipality) -> Shown | None:
+        """Danmarks Statistik's recipients beside a municipality's figure; None without the
+        input (absent or rejected: the figures are shown without it)."""
+        if self.beneficiaries is None:
+            return None
+        key = (f.aar, f.omraade)
+        ay = self._area_years.get(key)
+        if ay is None:
+            cases = {
+                c.code: self.ix.get(f.aar, f.omraade, c.code).realitetsbehandlede
+                for c in self.reg.municipalities
+            }
+            ay = self._area_years[key] = self.beneficiaries.area_year(f.omraade, f.aar, cases)
+        national = self.ix.get(f.aar, f.omraade, NATIONAL_CODE)
+        return ay.shown(m.code, m.name, f.realitetsbehandlede, fmt.national_name(national))
 
     def _page(self, template: str, base: str, canonical: str | None = None, **ctx: Any) -> bytes:
         """A page; ``canonical`` is its stable path from the site root (an entry point, never
@@ -446,6 +478,7 @@ class _Renderer:
                     "remarks": self.remarks.for_municipality(m.code, self.latest, omraade),
                     "provisions": self._provisions(m.code, self.latest, omraade),
                     "pooled": self._pooled(rows),
+                    "modtagere": self.recipients(rows[-1]["f"], m),
                 }
             )
         remarks = self._remarks_over_years(m.code)
@@ -690,9 +723,11 @@ def build_site(
     provenance: dict[int, dict[str, str]] | None = None,
     changelog: tuple[ChangeEntry, ...] = (),
     publisher: Publisher | None = None,
+    beneficiaries: BeneficiaryTable | None = None,
 ) -> Site:
     """Every file of the site for this figures document (versioned files and entry points).
-    ``provenance``: per year, the extract its figures come from (the record's sources)."""
+    ``provenance``: per year, the extract its figures come from (the record's sources);
+    ``beneficiaries``: Danmarks Statistik's recipients (domain/beneficiaries.py), if any."""
     version = version or version_for(doc)
     published = published or datetime.now(UTC).isoformat(timespec="seconds")
     r = _Renderer(
@@ -707,6 +742,7 @@ def build_site(
         provenance=provenance,
         changelog=changelog,
         publisher=publisher,
+        beneficiaries=beneficiaries,
     )
     vroot = f"{VERSION_PREFIX}{version}/"
     files: list[SiteFile] = []

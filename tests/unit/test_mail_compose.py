@@ -23,6 +23,7 @@ from danmarkskort.mail.compose import (
     compose_all,
 )
 from danmarkskort.mail.texts import load_mail_texts
+from danmarkskort.text import number as fmt_number
 from danmarkskort.text import shown_percent
 
 from tests.figures_support import mail_doc as build_doc
@@ -212,3 +213,73 @@ def test_all_98_compose(ctx):
     mails = compose_all(ctx)
     assert len(mails) == 98 and all(isinstance(m, ComposedMail) for m in mails)
     assert len({m.subject for m in mails}) == 98
+
+
+# --- Danmarks Statistik's recipients of benefits -------------------------------------------
+
+
+def _with_recipients(ctx: Context) -> Context:
+    import dataclasses
+
+    from danmarkskort.domain.beneficiaries import BeneficiaryTable
+
+    counts = {(m.code, "boernehandicap", 2023): 1000 for m in registry().municipalities}
+    counts[("155", "boernehandicap", 2023)] = 40
+    counts[("101", "boernehandicap", 2023)] = None
+    return dataclasses.replace(ctx, beneficiaries=BeneficiaryTable(counts))
+
+
+def test_mail_says_the_recipients_and_cases_per_1000_with_the_national(ctx):
+    with_ds = _with_recipients(ctx)
+    f = ctx.index.by_key[(2024, "boernehandicap", "155")]
+    per_1000 = fmt_number(1000.0 * f.realitetsbehandlede / 40, 1)
+    _, msg = mail_for(with_ds, "155")
+    body = plain(msg)
+    assert "40 borgere modtog ydelser på området i 2023 (Danmarks Statistik)." in body
+    assert (
+        f"Det svarer til {per_1000} realitetsbehandlede klagesager i 2024 pr. 1.000 "
+        "modtagere (hele landet: " in body
+    )
+    html = " ".join(msg.get_body(("html",)).get_content().split())
+    assert "40 borgere modtog ydelser på området i 2023 (Danmarks Statistik)." in html
+    # Only the area the file covers; the others say that Danmarks Statistik has no count.
+    assert body.count("Danmarks Statistik har ikke tal for, hvor mange borgere der") == 2
+
+
+def test_mail_says_when_danmarks_statistik_has_no_count(ctx):
+    _, msg = mail_for(_with_recipients(ctx), "101")
+    assert (
+        "Danmarks Statistik har ikke tal for, hvor mange borgere i København der modtog "
+        "ydelser på området i 2023." in plain(msg)
+    )
+
+
+def test_mail_without_recipients_does_not_mention_them(ctx):
+    _, msg = mail_for(ctx, "155")
+    assert "Danmarks Statistik" not in plain(msg)
+
+
+def test_a_bad_recipients_file_is_logged_and_the_mails_go_without_it(caplog):
+    from danmarkskort.mail.compose import Links as MailLinks
+    from danmarkskort.mail.job import mail_context
+
+    from tests.config_support import MemorySource
+
+    source = layered(
+        MemorySource({"modtagere.csv": b"kommunekode;omraade;aar;modtagere\n999;x;1;2\n"})
+    )
+    with caplog.at_level("WARNING"):
+        ctx = mail_context(
+            build_doc(),
+            source,
+            sender="omgoerelser@example.invalid",
+            reply_to="",
+            links=MailLinks(
+                "https://example.invalid", "laesevejledning.html", "k/{kommunekode}.html"
+            ),
+        )
+    assert ctx.beneficiaries is None
+    (record,) = [r for r in caplog.records if hasattr(r, "beneficiaries")]
+    assert "modtagere.csv: line 2: kommunekode: unknown municipality '999'" in record.getMessage()
+    _, msg = mail_for(ctx, "155")
+    assert "Danmarks Statistik" not in plain(msg)

@@ -17,6 +17,7 @@ from typing import Any
 
 from danmarkskort.domain import comparison
 from danmarkskort.domain.areas import Mapping
+from danmarkskort.domain.beneficiaries import BeneficiaryTable
 from danmarkskort.domain.figures import Figure, FiguresDoc
 from danmarkskort.domain.municipalities import Municipality, registry
 from danmarkskort.domain.record import correction_text
@@ -148,6 +149,8 @@ class Context:
     correction_year: int | None = None
     # A partial year's publication: only these municipalities are mailed (None: all).
     only: frozenset[str] | None = None
+    # Danmarks Statistik's recipients of benefits (None: absent or rejected, not shown).
+    beneficiaries: BeneficiaryTable | None = None
     newest_year: int = field(init=False)
     index: att.FigureIndex = field(init=False, repr=False)
 
@@ -329,6 +332,7 @@ class AreaView:
     national_label: str  # the national figure's own name ('Hele landet', or a partial one)
     national_value: str
     comparison: str = ""  # within / above / below what chance gives (domain.comparison)
+    modtagere: str = ""  # Danmarks Statistik's count (or that it has none), per 1,000 cases
 
 
 def _area_view(ctx: Context, f: Figure, previous_year: int | None) -> AreaView:
@@ -400,7 +404,25 @@ def _area_view(ctx: Context, f: Figure, previous_year: int | None) -> AreaView:
         national_label=national_label,
         national_value=national_value,
         comparison=comparison.sentence(comparison.verdict(f, land), national_label),
+        modtagere=_recipients(ctx, f, national_label),
     )
+
+
+def _recipients(ctx: Context, f: Figure, national_label: str) -> str:
+    """'40 borgere modtog ydelser på området i 2023 (Danmarks Statistik). Det svarer til …',
+    as on the site; '' without the input."""
+    if ctx.beneficiaries is None:
+        return ""
+    cases = {
+        code: g.realitetsbehandlede
+        for (aar, omraade, code), g in ctx.index.by_key.items()
+        if aar == f.aar and omraade == f.omraade and not g.is_national
+    }
+    m = registry().by_code(f.kommunekode)
+    shown = ctx.beneficiaries.area_year(f.omraade, f.aar, cases).shown(
+        m.code, m.name, f.realitetsbehandlede, national_label
+    )
+    return no_break(" ".join(filter(None, (shown.sentence, shown.rate_sentence))))
 
 
 def _view(ctx: Context, m: Municipality, files: list[att.Attachment]) -> dict[str, Any]:

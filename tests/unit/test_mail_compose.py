@@ -96,6 +96,7 @@ def test_structure_headers_and_attachment_names(ctx):
     assert msg["Date"] == "Tue, 24 Jun 2025 09:00:00 +0000"
     assert mail.raw.isascii()  # every header and part is encoded for transport
     assert [a.get_filename() for a in msg.iter_attachments()] == [
+        "omgoerelsesprocenter-2024-155-dragoer.pdf",
         "omgoerelsesprocenter-2024-155-dragoer.csv",
         "omgoerelsesprocenter-paragraffer-2024-155-dragoer.csv",
         "omgoerelsesprocenter-2024-155-dragoer.xlsx",

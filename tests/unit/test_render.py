@@ -240,7 +240,9 @@ def test_site_has_every_page_snippet_and_data_file(site) -> None:
             assert f"{aar}/kort/{omraade}.html" in paths
         assert f"{aar}/data/omgoerelser-{aar}.csv" in paths
         assert f"{aar}/data/omgoerelser-{aar}.json" in paths
-    assert sum(p.startswith("kommune/") for p in paths) == 98
+    assert sum(p.startswith("kommune/") and p.endswith(".html") for p in paths) == 98
+    # The council PDF next to each page (tests/unit/test_council_pdf.py reads them).
+    assert sum(p.startswith("kommune/") and p.endswith(".pdf") for p in paths) == 98
     assert {"index.html", "laesevejledning.html", "static/site.css", "static/site.js"} <= paths
     assert {f.path for f in site.entry_points} == paths - {"static/site.css", "static/site.js"}
     assert site.entry_points[-1].path == "index.html"

@@ -8,6 +8,8 @@ Pure: figures, config and links in, bytes out. Sending and recording are someone
 from __future__ import annotations
 
 import email.utils
+import logging
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
@@ -15,13 +17,14 @@ from email.policy import SMTP
 from functools import cache
 from typing import Any
 
+from danmarkskort import council_pdf
 from danmarkskort.domain import comparison
 from danmarkskort.domain.areas import Mapping
 from danmarkskort.domain.beneficiaries import BeneficiaryTable
 from danmarkskort.domain.figures import Figure, FiguresDoc
 from danmarkskort.domain.municipalities import Municipality, registry
 from danmarkskort.domain.record import correction_text
-from danmarkskort.domain.remarks import Remark, RemarkBook
+from danmarkskort.domain.remarks import KIND_LABELS, Remark, RemarkBook
 from danmarkskort.mail import attachments as att
 from danmarkskort.mail.recipients import (
     Recipient,
@@ -44,11 +47,6 @@ from danmarkskort.text import (
 
 # SES v2 accepts raw messages up to 40 MB, attachments and encoding included.
 MAX_RAW_BYTES = 40 * 1024 * 1024
-KIND_LABELS = {
-    "samarbejde": "Samarbejde om myndighedsopgaven",
-    "bemaerkning": "Bemærkning",
-    "kommentar": "Kommunens egen kommentar",
-}
 
 
 class MailTooLarge(ValueError):
@@ -153,6 +151,8 @@ class Context:
     beneficiaries: BeneficiaryTable | None = None
     newest_year: int = field(init=False)
     index: att.FigureIndex = field(init=False, repr=False)
+    # The council PDF of each municipality, from what all of them share (built once).
+    council: council_pdf.CouncilPdfs = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.doc.figures:
@@ -160,6 +160,10 @@ class Context:
         year = self.correction_year or max(f.aar for f in self.doc.figures)
         object.__setattr__(self, "newest_year", year)
         object.__setattr__(self, "index", att.FigureIndex(self.doc))
+        pdfs = council_pdf.CouncilPdfs(
+            self.doc, self.mapping, self.remarks, self.beneficiaries, self.links.site_url
+        )
+        object.__setattr__(self, "council", pdfs)
 
 
 @dataclass(frozen=True)
@@ -240,8 +244,8 @@ def compose(ctx: Context, m: Municipality) -> ComposedMail | NoRecipient:
 
 
 def _attachments(ctx: Context, m: Municipality) -> list[att.Attachment]:
-    """Spreadsheets only: municipal mail filters quarantine HTML attachments, so remarks go
-    in the body."""
+    """The council PDF and spreadsheets, never HTML: municipal mail filters quarantine HTML
+    attachments, so remarks go in the body (and the PDF)."""
     y = ctx.newest_year
     stem = att.file_stem("omgoerelsesprocenter", y, m)
     figures = att.figure_table(ctx.doc, m.code, ctx.mapping, ctx.index)
@@ -261,6 +265,9 @@ def _attachments(ctx: Context, m: Municipality) -> list[att.Attachment]:
                 name, att.CSV_TYPE, att.to_csv(provisions), "sagerne fordelt på paragraffer (CSV)"
             )
         )
+    pdf = _council_pdf(ctx, m)
+    if pdf is not None:
+        out.insert(0, pdf)
     sheets = [figures, *([provisions] if provisions else []), att.source_table(ctx.doc)]
     about = "de samme tal som Excel-regneark" + (
         ", også fordelt på paragraffer" if provisions else ""
@@ -274,6 +281,24 @@ def _attachments(ctx: Context, m: Municipality) -> list[att.Attachment]:
         )
     )
     return out
+
+
+def _council_pdf(ctx: Context, m: Municipality) -> att.Attachment | None:
+    """The council PDF (the same file as on the municipality's page); a PDF that cannot be
+    made is logged and left out, never stopping the mail."""
+    try:
+        data = ctx.council.pdf(m)
+    except Exception:
+        _logger().exception("council PDF of %s not made; the mail goes without it", m.full_name)
+        return None
+    return att.Attachment(
+        council_pdf.file_name(m, ctx.council.latest),
+        council_pdf.PDF_TYPE,
+        data,
+        "tallene, sammenligningen med landet, bemærkningerne og kilden som PDF på én til to "
+        "A4-sider, klar til kommunalbestyrelsens dagsorden (den samme PDF ligger på "
+        "kommunens side)",
+    )
 
 
 @dataclass(frozen=True)
@@ -502,3 +527,9 @@ def _message_id(extract_id: str, code: str, sender: str) -> str:
     """Stable per (extract, municipality): a resent copy is recognisable as the same mail."""
     domain = sender.partition("@")[2] or "danmarkskort.invalid"
     return f"<omgoerelser.{extract_id[:32]}.{code}@{domain}>"
+
+
+def _logger() -> logging.Logger:
+    """A child of the function's Powertools logger, as mail/job.py's."""
+    service = os.environ.get("POWERTOOLS_SERVICE_NAME") or "service_undefined"
+    return logging.getLogger(f"{service}.{__name__}")

@@ -25,6 +25,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -34,8 +36,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from danmarkskort import council_pdf, xlsx_writer
 from danmarkskort import text as fmt
-from danmarkskort import xlsx_writer
 from danmarkskort.domain import comparison
 from danmarkskort.domain.areas import Mapping
 from danmarkskort.domain.beneficiaries import AreaYear, BeneficiaryTable, Shown
@@ -252,6 +254,7 @@ class _Renderer:
     ) -> None:
         self.ix = _Index(doc, mapping)
         self.beneficiaries = beneficiaries
+        self.pdf_sizes: dict[str, int] = {}  # the council PDFs made, by path
         self._area_years: dict[tuple[int, str], AreaYear] = {}
         self.publisher = publisher or bundled_publisher()
         self.provenance = provenance or {}
@@ -488,6 +491,8 @@ class _Renderer:
             for c in e.corrections
             if c.kommunekode == m.code
         ]
+        pdf = council_pdf.site_path(m)
+        size = self.pdf_sizes.get(pdf)
         return self._page(
             "kommune.html",
             base,
@@ -496,6 +501,7 @@ class _Renderer:
             area_views=areas,
             remarks=remarks,
             corrected=corrected,
+            pdf={"href": pdf, "kb": fmt.number(max(1, round(size / 1024)))} if size else None,
         )
 
     def _pooled(self, rows: list[dict[str, Any]]) -> dict[str, str] | None:
@@ -783,6 +789,12 @@ def build_site(
     every_year = r.open_data_csv(list(r.ix.years))
     files.append(SiteFile("data/omgoerelser.csv", every_year, CSV))
     entries.append(SiteFile("data/omgoerelser.csv", every_year, CSV))
+    # The council PDF next to each municipality's page (the same file as its mail's).
+    pdfs = _council_pdfs(doc, r, site_url)
+    for path, body in pdfs.items():
+        files.append(SiteFile(path, body, council_pdf.PDF_TYPE))
+        entries.append(SiteFile(path, body, council_pdf.PDF_TYPE))
+    r.pdf_sizes = {path: len(body) for path, body in pdfs.items()}
     for m in registry().municipalities:
         both(municipality_path(m), lambda b, m=m: r.municipality_page(m, b), HTML)
     both("laesevejledning.html", r.guide, HTML)
@@ -798,6 +810,25 @@ def build_site(
         "year_page": f"{vroot}{{aar}}/index.html",
     }
     return Site(version=version, files=tuple(files), entry_points=tuple(entries), links=links)
+
+
+def _council_pdfs(doc: FiguresDoc, r: _Renderer, site_url: str) -> dict[str, bytes]:
+    """Each municipality's council PDF by its path; one that cannot be made is logged and
+    left out (its page then has no link), never stopping the site."""
+    pdfs = council_pdf.CouncilPdfs(doc, r.mapping, r.remarks, r.beneficiaries, site_url)
+    out: dict[str, bytes] = {}
+    for m in registry().municipalities:
+        try:
+            out[council_pdf.site_path(m)] = pdfs.pdf(m)
+        except Exception:
+            _logger().exception("council PDF of %s not made; its page has no link", m.full_name)
+    return out
+
+
+def _logger() -> logging.Logger:
+    """A child of the function's Powertools logger, as render/job.py's."""
+    service = os.environ.get("POWERTOOLS_SERVICE_NAME") or "service_undefined"
+    return logging.getLogger(f"{service}.{__name__}")
 
 
 _BASE = "\x00base\x00"  # stands for the links' base while a map's marks are drawn

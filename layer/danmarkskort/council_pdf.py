@@ -16,6 +16,7 @@ Pure: figures and config in, bytes out. Everything that does not depend on the m
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from datetime import UTC, datetime
 
 from danmarkskort import text as fmt
@@ -225,7 +226,7 @@ class CouncilPdfs:
             for tick in (0.0, top / 2, top):
                 ty = base - h * tick / top
                 c.line(left - 3, ty, left + slot * len(points), ty, GREY, 0.3)
-                c.text(left - 6, ty + 2.5, f"{fmt.number(tick)} %", align="r")
+                c.text(left - 6, ty + 2.5, _tick(tick), align="r")
             for i, (a, v, low, n) in enumerate(points):
                 x = left + i * slot + slot * 0.2
                 w = slot * 0.6
@@ -286,6 +287,11 @@ class CouncilPdfs:
             )
         for line in lines:
             d.paragraph(line, size=9)
+
+
+@lru_cache(maxsize=64)
+def _tick(value: float) -> str:
+    return f"{fmt.number(value)} %"
 
 
 def _subject(m: Municipality, aar: int) -> str:

@@ -103,16 +103,53 @@ def encode(text: str) -> bytes:
     return text.translate(_REPLACE).encode("cp1252", errors="replace")
 
 
-def _literal(raw: bytes) -> bytes:
-    return (
-        b"("
-        + raw.replace(b"\\", b"\\\\")
+@lru_cache(maxsize=8192)
+def _literal(raw: bytes) -> str:
+    """A PDF literal string of the bytes, as text of the content stream (Latin-1 maps each
+    byte to one character)."""
+    escaped = (
+        raw.replace(b"\\", b"\\\\")
         .replace(b"(", b"\\(")
         .replace(b")", b"\\)")
         .replace(b"\r", b"\\r")
         .replace(b"\n", b"\\n")
-        + b")"
     )
+    return "(" + escaped.decode("latin-1") + ")"
+
+
+@lru_cache(maxsize=64)
+def _font_and_colour(bold: bool, size: float, colour: Colour) -> str:
+    r, g, b = colour
+    return f"/{'F2' if bold else 'F1'} {size:.2f} Tf {r:.2f} {g:.2f} {b:.2f} rg"
+
+
+@lru_cache(maxsize=8192)
+def _wrap(text: str, width: float, size: float, bold: bool) -> tuple[bytes, ...]:
+    """Cached: the labels and fixed sentences of 98 PDFs repeat."""
+    font = _fonts()["bold" if bold else "regular"]
+    space = font.width(b" ", size)
+    lines: list[bytes] = []
+    for para in text.split("\n"):
+        line = b""
+        line_w = 0.0
+        words = encode(para).split(b" ")
+        while words:
+            word = words.pop(0)
+            w = font.width(word, size)
+            if w > width and len(word) > 1:  # wider than the line: cut where it fits
+                cut = len(word) - 1
+                while cut > 1 and font.width(word[:cut], size) > width:
+                    cut = cut * 3 // 4
+                words[:0] = [word[:cut], word[cut:]]
+                continue
+            if line and line_w + space + w > width:
+                lines.append(line)
+                line, line_w = word, w
+            else:
+                line = line + b" " + word if line else word
+                line_w = line_w + space + w if line_w else w
+        lines.append(line)
+    return tuple(lines)
 
 
 def text_string(text: str) -> bytes:
@@ -218,10 +255,9 @@ class Document:
     def _text_op(
         self, raw: bytes, x: float, baseline: float, size: float, bold: bool, colour: Colour
     ) -> None:
-        r, g, b = colour
         self._op(
-            f"BT /{'F2' if bold else 'F1'} {_num(size)} Tf {_num(r)} {_num(g)} {_num(b)} rg "
-            f"{_num(x)} {_num(PAGE_H - baseline)} Td " + _literal(raw).decode("latin-1") + " Tj ET"
+            f"BT {_font_and_colour(bold, size, colour)} {x:.2f} {PAGE_H - baseline:.2f} Td "
+            f"{_literal(raw)} Tj ET"
         )
 
     def _leaf(self, tag: str, parent: _Node | None = None, attrs: bytes = b"") -> _Node:
@@ -237,30 +273,7 @@ class Document:
 
     def wrap(self, text: str, width: float, size: float, bold: bool = False) -> list[bytes]:
         """Lines of at most ``width`` points, broken at spaces (never at a no-break space)."""
-        font = self._font(bold)
-        space = font.width(b" ", size)
-        lines: list[bytes] = []
-        for para in text.split("\n"):
-            line = b""
-            line_w = 0.0
-            words = encode(para).split(b" ")
-            while words:
-                word = words.pop(0)
-                w = font.width(word, size)
-                if w > width and len(word) > 1:  # wider than the line: cut where it fits
-                    cut = len(word) - 1
-                    while cut > 1 and font.width(word[:cut], size) > width:
-                        cut = cut * 3 // 4
-                    words[:0] = [word[:cut], word[cut:]]
-                    continue
-                if line and line_w + space + w > width:
-                    lines.append(line)
-                    line, line_w = word, w
-                else:
-                    line = line + b" " + word if line else word
-                    line_w = line_w + space + w if line_w else w
-            lines.append(line)
-        return lines
+        return list(_wrap(text, width, size, bold))
 
     def _lines(
         self,
@@ -411,7 +424,7 @@ class Document:
         ).encode()
         for i, ops in enumerate(self._pages):
             footer = self._footer_ops(i, n_pages)
-            content = zlib.compress("\n".join([*ops, *footer]).encode("latin-1"), 6)
+            content = zlib.compress("\n".join([*ops, *footer]).encode("latin-1"), 3)
             objects[page_ids[i]] = (
                 f"<</Type /Page /Parent 2 0 R /MediaBox [0 0 {_num(PAGE_W)} {_num(PAGE_H)}] "
                 "/Resources <</Font <</F1 6 0 R /F2 9 0 R>>>> "
@@ -421,7 +434,7 @@ class Document:
         title = text_string(self.title)
         objects[1] = (
             b"<</Type /Catalog /Pages 2 0 R /StructTreeRoot 4 0 R /MarkInfo <</Marked true>> "
-            b"/Lang " + _literal(self.lang.encode("ascii")) + b" /Metadata 5 0 R "
+            b"/Lang " + _literal(self.lang.encode("ascii")).encode("latin-1") + b" /Metadata 5 0 R "
             b"/ViewerPreferences <</DisplayDocTitle true>>>>"
         )
         objects[3] = (
@@ -430,7 +443,7 @@ class Document:
             + (b" /Author " + text_string(self.author) if self.author else b"")
             + (b" /Subject " + text_string(self.subject) if self.subject else b"")
             + b" /Producer (danmarkskort) /CreationDate "
-            + _literal(pdf_date.encode("ascii"))
+            + _literal(pdf_date.encode("ascii")).encode("latin-1")
             + b">>"
         )
         objects[5] = _stream(
@@ -449,7 +462,7 @@ class Document:
         return [
             "/Artifact <</Type /Pagination /Subtype /Footer>> BDC",
             f"BT /F1 {_num(size)} Tf 0.4 0.4 0.4 rg {_num(PAGE_W - MARGIN - w)} {_num(34)} Td "
-            + _literal(raw).decode("latin-1")
+            + _literal(raw)
             + " Tj ET",
             "EMC",
         ]

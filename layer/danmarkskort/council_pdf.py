@@ -16,14 +16,14 @@ Pure: figures and config in, bytes out. Everything that does not depend on the m
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from danmarkskort import text as fmt
 from danmarkskort.domain import comparison
 from danmarkskort.domain.areas import Mapping
 from danmarkskort.domain.beneficiaries import SOURCE as DST
-from danmarkskort.domain.beneficiaries import AreaYear, BeneficiaryTable
+from danmarkskort.domain.beneficiaries import BeneficiaryTable, PerMap
 from danmarkskort.domain.figures import Figure, FiguresDoc
 from danmarkskort.domain.municipalities import Municipality
 from danmarkskort.domain.remarks import KIND_LABELS, RemarkBook
@@ -75,7 +75,8 @@ class CouncilPdfs:
         self.areas = [s for s in mapping.slugs if s in present] + sorted(
             present - set(mapping.slugs)
         )
-        self._area_years: dict[str, AreaYear] = {}
+        # Shared with the mail (its text and attachments) and built once per run.
+        self.per_map = PerMap(beneficiaries, doc.figures) if beneficiaries is not None else None
         try:
             self.created = datetime.fromisoformat(doc.received.replace("Z", "+00:00"))
         except ValueError:
@@ -88,20 +89,6 @@ class CouncilPdfs:
             return self.mapping.area(slug).navn
         except KeyError:
             return slug
-
-    def _recipients(self, omraade: str) -> AreaYear | None:
-        if self.beneficiaries is None:
-            return None
-        ay = self._area_years.get(omraade)
-        if ay is None:
-            cases = {
-                code: f.realitetsbehandlede
-                for (aar, o, code), f in self.by_key.items()
-                if aar == self.latest and o == omraade and not f.is_national
-            }
-            ay = self.beneficiaries.area_year(omraade, self.latest, cases)
-            self._area_years[omraade] = ay
-        return ay
 
     def pdf(self, m: Municipality) -> bytes:
         y = self.latest
@@ -171,9 +158,8 @@ class CouncilPdfs:
                     f"{fmt.pct(land.omgoerelsesprocent)} af {fmt.cases(land.realitetsbehandlede)}",
                 )
             )
-        ay = self._recipients(f.omraade)
-        if ay is not None:
-            s = ay.shown(m.code, m.name, f.realitetsbehandlede, land_name)
+        if self.per_map is not None:
+            s = self.per_map.shown(f, m.name, land_name)
             rows.append(
                 (
                     f"Modtagere af ydelser ({DST})",

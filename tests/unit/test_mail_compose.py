@@ -284,3 +284,31 @@ def test_a_bad_recipients_file_is_logged_and_the_mails_go_without_it(caplog):
     assert "modtagere.csv: line 2: kommunekode: unknown municipality '999'" in record.getMessage()
     _, msg = mail_for(ctx, "155")
     assert "Danmarks Statistik" not in plain(msg)
+
+
+def test_attachments_carry_the_recipients_as_their_last_columns(ctx):
+    import io
+
+    import openpyxl
+
+    with_ds = _with_recipients(ctx)
+    _, msg = mail_for(with_ds, "155")
+    files = {a.get_filename(): a.get_content() for a in msg.iter_attachments()}
+    csv_text = files["omgoerelsesprocenter-2024-155-dragoer.csv"]
+    csv_text = csv_text.decode("utf-8-sig") if isinstance(csv_text, bytes) else csv_text
+    lines = csv_text.lstrip("\ufeff").splitlines()
+    assert lines[0].endswith(
+        "Modtagere af ydelser (Danmarks Statistik);Modtagere: år (Danmarks Statistik);"
+        "Realitetsbehandlede sager pr. 1.000 modtagere"
+    )
+    (row,) = [line for line in lines if line.startswith("2024;Børnehandicap;")]
+    assert row.split(";")[-3:-1] == ["40", "2023"]
+    book = openpyxl.load_workbook(io.BytesIO(files["omgoerelsesprocenter-2024-155-dragoer.xlsx"]))
+    header = [c.value for c in book["Områder"][1]]
+    assert header[-3] == "Modtagere af ydelser (Danmarks Statistik)"
+    # Without the input the attachments keep their columns.
+    _, plain_msg = mail_for(ctx, "155")
+    plain_files = {a.get_filename(): a.get_content() for a in plain_msg.iter_attachments()}
+    plain_csv = plain_files["omgoerelsesprocenter-2024-155-dragoer.csv"]
+    plain_csv = plain_csv.decode("utf-8-sig") if isinstance(plain_csv, bytes) else plain_csv
+    assert "Modtagere" not in plain_csv.splitlines()[0]

@@ -613,3 +613,61 @@ def test_map_tooltip_has_the_recipients(recipients_site) -> None:
 def test_without_recipients_nothing_about_them_is_shown(site) -> None:
     page = text(site, "kommune/155-dragoer.html")
     assert "Danmarks Statistik" not in page
+
+
+def test_open_data_carry_the_recipients_after_the_contract_columns(recipients_site) -> None:
+    from danmarkskort.domain.figures import FIELDS
+
+    doc = make_doc(years=(2023, 2024))
+    f155 = next(
+        f
+        for f in doc.figures
+        if (f.aar, f.omraade, f.kommunekode) == (2024, "boernehandicap", "155")
+    )
+    body = files(recipients_site)["2024/data/omgoerelser-2024.csv"].decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(body)))
+    header = body.splitlines()[0].split(",")
+    # The contract's columns first and unchanged, then the shown values, then the recipients.
+    assert header[: len(FIELDS)] == list(FIELDS)
+    assert header[-3:] == ["modtagere", "modtagere_aar", "sager_pr_1000_modtagere"]
+    by = {(r["omraade"], r["kommunekode"]): r for r in rows}
+    dragoer = by[("boernehandicap", "155")]
+    assert (dragoer["modtagere"], dragoer["modtagere_aar"]) == ("40", "2023")
+    assert float(dragoer["sager_pr_1000_modtagere"]) == pytest.approx(
+        1000.0 * f155.realitetsbehandlede / 40
+    )
+    assert by[("boernehandicap", "101")]["modtagere"] == ""  # '..': no figure
+    assert by[("socialomraadet", "155")]["modtagere_aar"] == ""  # no counts for the area
+    national = by[("boernehandicap", "000")]
+    assert national["modtagere"] == str(40 + 1000 * 96)  # all but København (no count)
+    data = json.loads(files(recipients_site)["2024/data/omgoerelser-2024.json"])
+    record = next(
+        r for r in data["figures"] if (r["omraade"], r["kommunekode"]) == ("boernehandicap", "155")
+    )
+    assert (record["modtagere"], record["modtagere_aar"]) == (40, 2023)
+    assert "Danmarks Statistik" in data["modtagere"]
+    every_year = files(recipients_site)["data/omgoerelser.csv"].decode("utf-8-sig")
+    assert every_year.splitlines()[0].endswith("modtagere,modtagere_aar,sager_pr_1000_modtagere")
+
+
+def test_open_data_without_recipients_keep_their_columns(site) -> None:
+    body = files(site)["2024/data/omgoerelser-2024.csv"].decode("utf-8-sig")
+    assert "modtagere" not in body.splitlines()[0]
+    data = json.loads(files(site)["2024/data/omgoerelser-2024.json"])
+    assert "modtagere" not in data and "modtagere" not in data["figures"][0]
+
+
+def test_open_data_xlsx_has_the_recipients_columns(recipients_site) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.load_workbook(
+        io.BytesIO(files(recipients_site)["2024/data/omgoerelser-2024.xlsx"])
+    )
+    sheet = book.worksheets[0]
+    header = [c.value for c in sheet[1]]
+    assert header[-3:] == [
+        "Modtagere af ydelser (Danmarks Statistik)",
+        "Modtagere: år (Danmarks Statistik)",
+        "Realitetsbehandlede sager pr. 1.000 modtagere",
+    ]
+    rows = {(r[1], r[2]): r for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert rows[("Børnehandicap", "155")][-3:-1] == (40, 2023)

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
@@ -48,6 +48,7 @@ from typing import Literal
 from danmarkskort import text as fmt
 from danmarkskort.config.sources import ConfigSource
 from danmarkskort.domain.areas import Mapping as AreaMapping
+from danmarkskort.domain.figures import Figure
 from danmarkskort.domain.municipalities import name_key, near_miss, resolve_instance, slugify
 
 FILE = "modtagere.csv"
@@ -58,6 +59,14 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_PROBLEMS = 20  # listed; the rest are counted
 MAX_AGE = 2  # the newest count at most this many years before the figures' year is shown
 FIRST_YEAR, LAST_YEAR = 1990, 2100
+# The open data's columns after the figures contract's and the shown values, present only
+# when the input is (PerMap.values), and the attachments' Danish headers of the same.
+OPEN_DATA_FIELDS = ("modtagere", "modtagere_aar", "sager_pr_1000_modtagere")
+COLUMNS = (
+    "Modtagere af ydelser (Danmarks Statistik)",
+    "Modtagere: år (Danmarks Statistik)",
+    "Realitetsbehandlede sager pr. 1.000 modtagere",
+)
 
 Key = tuple[str, str, int]  # (kommunekode, omraade, aar)
 
@@ -119,6 +128,49 @@ class BeneficiaryTable:
             else None
         )
         return AreaYear(omraade, aar, ref, counts, national)
+
+
+class PerMap:
+    """The table beside a set of figures: each map's (figures' year, area) AreaYear, made
+    once from the municipalities' cases, for the pages, the open data, the mails, their
+    attachments and the council PDF alike."""
+
+    def __init__(self, table: BeneficiaryTable, figures: Iterable[Figure]):
+        self.table = table
+        self._cases: dict[tuple[int, str], dict[str, int]] = {}
+        for f in figures:
+            if not f.is_national:
+                self._cases.setdefault((f.aar, f.omraade), {})[f.kommunekode] = (
+                    f.realitetsbehandlede
+                )
+        self._made: dict[tuple[int, str], AreaYear] = {}
+
+    def area_year(self, aar: int, omraade: str) -> AreaYear:
+        ay = self._made.get((aar, omraade))
+        if ay is None:
+            cases = self._cases.get((aar, omraade), {})
+            ay = self._made[(aar, omraade)] = self.table.area_year(omraade, aar, cases)
+        return ay
+
+    def shown(self, f: Figure, name: str, national_label: str) -> Shown:
+        """A municipality's count and rate in the words of the pages and mails."""
+        ay = self.area_year(f.aar, f.omraade)
+        return ay.shown(f.kommunekode, name, f.realitetsbehandlede, national_label)
+
+    def values(self, f: Figure) -> tuple[int | None, int | None, float | None]:
+        """(recipients, Danmarks Statistik's year, cases per 1,000 recipients) for the open
+        data and the attachments; for the national record, the sum over the municipalities
+        that have a count, and the national rate (the same municipalities)."""
+        ay = self.area_year(f.aar, f.omraade)
+        if ay.reference_year is None:
+            return (None, None, None)
+        if f.is_national:
+            cases = self._cases.get((f.aar, f.omraade), {})
+            known = [n for c, n in ay.counts.items() if n and c in cases]
+            return (sum(known) if known else None, ay.reference_year, ay.national_per_1000)
+        n = ay.counts.get(f.kommunekode)
+        rate = 1000.0 * f.realitetsbehandlede / n if n else None
+        return (n, ay.reference_year, rate)
 
 
 @dataclass(frozen=True)

@@ -248,7 +248,7 @@ def _attachments(ctx: Context, m: Municipality) -> list[att.Attachment]:
     attachments, so remarks go in the body (and the PDF)."""
     y = ctx.newest_year
     stem = att.file_stem("omgoerelsesprocenter", y, m)
-    figures = att.figure_table(ctx.doc, m.code, ctx.mapping, ctx.index)
+    figures = att.figure_table(ctx.doc, m.code, ctx.mapping, ctx.index, ctx.council.per_map)
     provisions = att.provision_table(ctx.doc, m.code, ctx.mapping, ctx.index)
     out = [
         att.Attachment(
@@ -436,17 +436,10 @@ def _area_view(ctx: Context, f: Figure, previous_year: int | None) -> AreaView:
 def _recipients(ctx: Context, f: Figure, national_label: str) -> str:
     """'40 borgere modtog ydelser på området i 2023 (Danmarks Statistik). Det svarer til …',
     as on the site; '' without the input."""
-    if ctx.beneficiaries is None:
+    if ctx.council.per_map is None:
         return ""
-    cases = {
-        code: g.realitetsbehandlede
-        for (aar, omraade, code), g in ctx.index.by_key.items()
-        if aar == f.aar and omraade == f.omraade and not g.is_national
-    }
     m = registry().by_code(f.kommunekode)
-    shown = ctx.beneficiaries.area_year(f.omraade, f.aar, cases).shown(
-        m.code, m.name, f.realitetsbehandlede, national_label
-    )
+    shown = ctx.council.per_map.shown(f, m.name, national_label)
     return no_break(" ".join(filter(None, (shown.sentence, shown.rate_sentence))))
 
 

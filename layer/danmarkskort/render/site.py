@@ -38,9 +38,10 @@ from markupsafe import Markup, escape
 
 from danmarkskort import council_pdf, xlsx_writer
 from danmarkskort import text as fmt
+from danmarkskort.domain import beneficiaries as dst
 from danmarkskort.domain import comparison
 from danmarkskort.domain.areas import Mapping
-from danmarkskort.domain.beneficiaries import AreaYear, BeneficiaryTable, Shown
+from danmarkskort.domain.beneficiaries import BeneficiaryTable, PerMap, Shown
 from danmarkskort.domain.figures import FIELDS, Figure, FiguresDoc, Provision, csv_cell
 from danmarkskort.domain.municipalities import NATIONAL_CODE, Municipality, registry
 from danmarkskort.domain.record import ChangeEntry, Correction, correction_text
@@ -254,8 +255,8 @@ class _Renderer:
     ) -> None:
         self.ix = _Index(doc, mapping)
         self.beneficiaries = beneficiaries
+        self.per_map = PerMap(beneficiaries, doc.figures) if beneficiaries is not None else None
         self.pdf_sizes: dict[str, int] = {}  # the council PDFs made, by path
-        self._area_years: dict[tuple[int, str], AreaYear] = {}
         self.publisher = publisher or bundled_publisher()
         self.provenance = provenance or {}
         self.changelog = changelog
@@ -377,18 +378,10 @@ class _Renderer:
     def recipients(self, f: Figure, m: Municipality) -> Shown | None:
         """Danmarks Statistik's recipients beside a municipality's figure; None without the
         input (absent or rejected: the figures are shown without it)."""
-        if self.beneficiaries is None:
+        if self.per_map is None:
             return None
-        key = (f.aar, f.omraade)
-        ay = self._area_years.get(key)
-        if ay is None:
-            cases = {
-                c.code: self.ix.get(f.aar, f.omraade, c.code).realitetsbehandlede
-                for c in self.reg.municipalities
-            }
-            ay = self._area_years[key] = self.beneficiaries.area_year(f.omraade, f.aar, cases)
         national = self.ix.get(f.aar, f.omraade, NATIONAL_CODE)
-        return ay.shown(m.code, m.name, f.realitetsbehandlede, fmt.national_name(national))
+        return self.per_map.shown(f, m.name, fmt.national_name(national))
 
     def _page(self, template: str, base: str, canonical: str | None = None, **ctx: Any) -> bytes:
         """A page; ``canonical`` is its stable path from the site root (an entry point, never
@@ -617,6 +610,10 @@ class _Renderer:
         s = self.ix.shown(f)
         return (s.rate, s.ci_lav, s.ci_hoej, s.change)
 
+    def _recipient_values(self, f: Figure) -> tuple[int | float | None, ...]:
+        """The open data's recipients columns (dst.OPEN_DATA_FIELDS); none without the input."""
+        return self.per_map.values(f) if self.per_map is not None else ()
+
     def _source(self, aar: int) -> dict[str, str]:
         """The extract this year's figures come from (not always this publication's)."""
         source = self.provenance.get(aar, {})
@@ -631,12 +628,14 @@ class _Renderer:
         decimal, UTF-8 with BOM), then the values as shown on the pages (SHOWN_FIELDS)."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow((*FIELDS, *SHOWN_FIELDS))
+        extra = dst.OPEN_DATA_FIELDS if self.per_map is not None else ()
+        writer.writerow((*FIELDS, *SHOWN_FIELDS, *extra))
         for f in self._year_figures(years):
             writer.writerow(
                 [
                     *(csv_cell(getattr(f, name)) for name in FIELDS),
                     *(csv_cell(v) for v in self._shown_values(f)),
+                    *(csv_cell(v) for v in self._recipient_values(f)),
                 ]
             )
         return ("\ufeff" + out.getvalue()).encode("utf-8")
@@ -651,6 +650,7 @@ class _Renderer:
             "Kommune",
             *xlsx_writer.figure_columns(self.doc.lav_n_threshold),
             *xlsx_writer.UNROUNDED_COLUMNS,
+            *(dst.COLUMNS if self.per_map is not None else ()),
         )
         rows = tuple(
             (
@@ -660,6 +660,7 @@ class _Renderer:
                 f.kommune,
                 *xlsx_writer.figure_cells(f, self.ix.shown(f)),
                 *xlsx_writer.unrounded_cells(f),
+                *self._recipient_values(f),
             )
             for f in self._year_figures([aar])
         )
@@ -680,6 +681,11 @@ class _Renderer:
             {
                 **{k: getattr(f, k) for k in f.__dataclass_fields__},
                 **dict(zip(SHOWN_FIELDS, self._shown_values(f), strict=True)),
+                **(
+                    dict(zip(dst.OPEN_DATA_FIELDS, self.per_map.values(f), strict=True))
+                    if self.per_map is not None
+                    else {}
+                ),
             }
             for f in self._year_figures([aar])
         ]
@@ -694,6 +700,7 @@ class _Renderer:
             "lav_n_threshold": self.doc.lav_n_threshold,
             "aar": aar,
             "afrunding": SHOWN_NOTE,
+            **({"modtagere": RECIPIENTS_NOTE} if self.per_map is not None else {}),
             "figures": figures,
         }
         json_bytes = json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
@@ -709,6 +716,12 @@ SHOWN_NOTE = (
     "fuld præcision."
 )
 
+RECIPIENTS_NOTE = (
+    "modtagere er Danmarks Statistiks antal borgere, der modtog ydelser på området i "
+    "modtagere_aar (det nyeste år i filen, højst to år før aar); sager_pr_1000_modtagere er "
+    "de realitetsbehandlede sager i aar pr. 1.000 modtagere. For hele landet (000) er begge "
+    "summen over de kommuner, der har et tal. Tomme felter: Danmarks Statistik har ikke tal."
+)
 
 HTML = "text/html; charset=utf-8"
 SVG = "image/svg+xml; charset=utf-8"

@@ -671,3 +671,22 @@ def test_open_data_xlsx_has_the_recipients_columns(recipients_site) -> None:
     ]
     rows = {(r[1], r[2]): r for r in sheet.iter_rows(min_row=2, values_only=True)}
     assert rows[("Børnehandicap", "155")][-3:-1] == (40, 2023)
+
+
+def test_reading_guide_explains_recipients_only_when_shown(recipients_site, site) -> None:
+    guide = " ".join(text(recipients_site, "laesevejledning.html").split())
+    assert 'id="modtagere"' in guide and 'href="#modtagere"' in guide
+    assert "referenceår" in guide and "Én borger kan have flere sager" in guide
+    assert "pr. 1.000 modtagere" in guide
+    page = text(recipients_site, "kommune/155-dragoer.html")
+    assert 'laesevejledning.html#modtagere">Om modtagertallene</a>' in page
+    assert 'id="modtagere"' not in text(site, "laesevejledning.html")
+
+
+def test_snippet_and_year_page_tooltips_have_the_recipients(recipients_site) -> None:
+    """The embeddable snippet (no script: the tile's <title> and the <details> list) and the
+    year page's map carry the same lines as the SVG."""
+    for path in ("2024/kort/boernehandicap.html", "2024/index.html"):
+        body = text(recipients_site, path)
+        assert "40 modtog ydelser i 2023 (Danmarks Statistik)" in body, path
+        assert "Danmarks Statistik har ikke tal for modtagere i 2023" in body, path

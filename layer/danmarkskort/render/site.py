@@ -596,7 +596,11 @@ class _Renderer:
                 }
             )
         return self._page(
-            "laesevejledning.html", base, "laesevejledning.html", arrangements=arrangements
+            "laesevejledning.html",
+            base,
+            "laesevejledning.html",
+            arrangements=arrangements,
+            modtagere=self.per_map is not None,
         )
 
     def _year_figures(self, years: list[int]) -> list[Figure]:

@@ -130,18 +130,18 @@ class CouncilPdfs:
         if f.omgoerelsesprocent is None:
             rows.append((f"Omgørelsesprocent {y}", f"Ingen realitetsbehandlede sager i {y}"))
         else:
-            rows.append((f"Omgørelsesprocent {y}", fmt.pct(f.omgoerelsesprocent)))
+            rows.append((f"Omgørelsesprocent {y}", _pct(f.omgoerelsesprocent)))
             if f.ci_lav is not None and f.ci_hoej is not None:
                 rows.append(("95 %-usikkerhedsinterval", fmt.pct_range(f.ci_lav, f.ci_hoej)))
         rows.append(
             (
                 "Realitetsbehandlede sager",
-                f"{fmt.number(f.realitetsbehandlede)} (stadfæstet {fmt.number(f.stadfaestet)}, "
-                f"ændret/ophævet {fmt.number(f.aendret_ophaevet)}, "
-                f"hjemvist {fmt.number(f.hjemvist)})",
+                f"{_number(f.realitetsbehandlede)} (stadfæstet {_number(f.stadfaestet)}, "
+                f"ændret/ophævet {_number(f.aendret_ophaevet)}, "
+                f"hjemvist {_number(f.hjemvist)})",
             )
         )
-        rows.append(("Afvist eller henvist (tæller ikke med)", fmt.number(f.afvist)))
+        rows.append(("Afvist eller henvist (tæller ikke med)", _number(f.afvist)))
         if y - 1 not in self.years:
             rows.append(("Ændring fra året før", "Der er ingen tal for året før."))
         elif shown.change is None:
@@ -155,7 +155,7 @@ class CouncilPdfs:
             rows.append(
                 (
                     land_name,
-                    f"{fmt.pct(land.omgoerelsesprocent)} af {fmt.cases(land.realitetsbehandlede)}",
+                    f"{_pct(land.omgoerelsesprocent)} af {fmt.cases(land.realitetsbehandlede)}",
                 )
             )
         if self.per_map is not None:
@@ -199,8 +199,8 @@ class CouncilPdfs:
             f"Søjlediagram: {m.name}s omgørelsesprocent på {name} pr. år, med "
             f"{fmt.lower_first(land_name)} som streg. "
             + "; ".join(
-                f"{a}: {fmt.pct(v) if v is not None else 'ingen sager'}"
-                + (f" ({fmt.lower_first(land_name)} {fmt.pct(n)})" if n is not None else "")
+                f"{a}: {_pct(v) if v is not None else 'ingen sager'}"
+                + (f" ({fmt.lower_first(land_name)} {_pct(n)})" if n is not None else "")
                 for a, v, _, n in points
             )
             + "."
@@ -219,7 +219,7 @@ class CouncilPdfs:
                 if v is not None:
                     bh = h * v / top
                     c.rect(x, base - bh, w, bh, BAR_LOW_N if low else BAR)
-                    c.text(x + w / 2, base - bh - 2.5, fmt.pct(v), align="c")
+                    c.text(x + w / 2, base - bh - 2.5, _pct(v), align="c")
                 if n is not None:
                     ny = base - h * n / top
                     c.line(x - 3, ny, x + w + 3, ny, BLACK, 1.2)
@@ -277,7 +277,19 @@ class CouncilPdfs:
 
 @lru_cache(maxsize=64)
 def _tick(value: float) -> str:
-    return f"{fmt.number(value)} %"
+    return f"{_number(value)} %"
+
+
+# Cached: the national figures, labels and counts recur in all 98 PDFs (text.py rounds with
+# Decimal, half up, which is costly called thousands of times).
+@lru_cache(maxsize=4096)
+def _pct(value: float | None) -> str:
+    return fmt.pct(value)
+
+
+@lru_cache(maxsize=4096)
+def _number(value: float) -> str:
+    return fmt.number(value)
 
 
 def _subject(m: Municipality, aar: int) -> str:

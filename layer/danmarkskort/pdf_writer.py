@@ -63,19 +63,10 @@ class _Font:
     descent: int
     cap_height: int
     data: bytes  # the TrueType file
+    by_byte: tuple[int, ...] = ()  # the widths indexed by the byte itself (0-31: none)
 
     def width(self, text: bytes, size: float) -> float:
-        return sum(map(self._by_byte.__getitem__, text)) * size / 1000.0
-
-    @property
-    def _by_byte(self) -> tuple[int, ...]:
-        return _by_byte(self.widths)
-
-
-@cache
-def _by_byte(widths: tuple[int, ...]) -> tuple[int, ...]:
-    """The widths indexed by the byte itself (0-31 have none)."""
-    return (0,) * 32 + widths
+        return sum(map(self.by_byte.__getitem__, text)) * size / 1000.0
 
 
 @cache
@@ -91,6 +82,7 @@ def _fonts() -> dict[str, _Font]:
             descent=m["descent"],
             cap_height=m["cap_height"],
             data=(base / m["file"]).read_bytes(),
+            by_byte=(0,) * 32 + tuple(m["widths"]),
         )
         for style, m in metrics.items()
     }
@@ -184,10 +176,7 @@ class Canvas:
     def rect(self, x: float, y: float, w: float, h: float, fill: Colour) -> None:
         r, g, b = fill
         py = PAGE_H - (self._top + y + h)
-        self._doc._op(
-            f"{_num(r)} {_num(g)} {_num(b)} rg {_num(self._x + x)} {_num(py)} {_num(w)} "
-            f"{_num(h)} re f"
-        )
+        self._doc._op(f"{r:.2f} {g:.2f} {b:.2f} rg {self._x + x:.2f} {py:.2f} {w:.2f} {h:.2f} re f")
 
     def line(
         self,
@@ -200,10 +189,11 @@ class Canvas:
         dash: bool = False,
     ) -> None:
         r, g, b = colour
+        top = PAGE_H - self._top
         self._doc._op(
-            f"{_num(r)} {_num(g)} {_num(b)} RG {_num(width)} w {'[3 2] 0 d ' if dash else ''}"
-            f"{_num(self._x + x1)} {_num(PAGE_H - self._top - y1)} m "
-            f"{_num(self._x + x2)} {_num(PAGE_H - self._top - y2)} l S{' [] 0 d' if dash else ''}"
+            f"{r:.2f} {g:.2f} {b:.2f} RG {width:.2f} w {'[3 2] 0 d ' if dash else ''}"
+            f"{self._x + x1:.2f} {top - y1:.2f} m {self._x + x2:.2f} {top - y2:.2f} l S"
+            f"{' [] 0 d' if dash else ''}"
         )
 
     def text(

@@ -100,7 +100,8 @@ def test_publishes_versioned_site_then_entry_points_and_announces_it(aws):
         f"{prefix}data/omgoerelser-2024.xlsx",
     ):
         assert key in keys, key
-    assert sum(k.startswith(f"{prefix}kommune/") for k in keys) == 98
+    assert sum(k.startswith(f"{prefix}kommune/") and k.endswith(".html") for k in keys) == 98
+    assert sum(k.startswith(f"{prefix}kommune/") and k.endswith(".pdf") for k in keys) == 98
     for key, ctype in (
         ("index.html", "text/html; charset=utf-8"),
         (f"{prefix}2024/kort/socialomraadet.svg", "image/svg+xml; charset=utf-8"),
@@ -110,6 +111,8 @@ def test_publishes_versioned_site_then_entry_points_and_announces_it(aws):
         (f"{prefix}2024/data/omgoerelser-2024.json", "application/json; charset=utf-8"),
         (f"{prefix}2024/data/omgoerelser-2024.xlsx", XLSX_TYPE),
         ("data/omgoerelser-2024.xlsx", XLSX_TYPE),
+        ("kommune/155-dragoer.pdf", "application/pdf"),
+        (f"{prefix}kommune/155-dragoer.pdf", "application/pdf"),
     ):
         assert site_get(aws, key)["ContentType"] == ctype, key
     assert "immutable" in site_get(aws, f"{prefix}index.html")["CacheControl"]

@@ -40,6 +40,8 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -279,6 +281,20 @@ def load_beneficiaries(source: ConfigSource, mapping: AreaMapping) -> Loaded:
         if data is not None:
             files[name] = data
     return parse_beneficiaries(files, mapping)
+
+
+def load_reported(source: ConfigSource, mapping: AreaMapping, extract_id: str) -> Loaded:
+    """load_beneficiaries, with a rejected file logged as a warning (never a failure: the
+    figures and mails go out without Danmarks Statistik's counts, and the log names each
+    file, line and field that is wrong). Render and notify both load it so."""
+    loaded = load_beneficiaries(source, mapping)
+    if loaded.status == "rejected":
+        service = os.environ.get("POWERTOOLS_SERVICE_NAME") or "service_undefined"
+        logging.getLogger(f"{service}.{__name__}").warning(
+            "recipients of benefits (Danmarks Statistik) not used: " + "; ".join(loaded.messages()),
+            extra={"beneficiaries": loaded.report(), "extract_id": extract_id},
+        )
+    return loaded
 
 
 def parse_beneficiaries(files: Mapping[str, bytes], mapping: AreaMapping) -> Loaded:

@@ -21,7 +21,7 @@ from typing import Any
 
 from danmarkskort.config.sources import BucketSource, ConfigSource, layered
 from danmarkskort.domain.areas import load_mapping
-from danmarkskort.domain.beneficiaries import load_beneficiaries
+from danmarkskort.domain.beneficiaries import load_reported
 from danmarkskort.domain.figures import FiguresDoc, figure_from_dict, load_announced
 from danmarkskort.domain.record import load_record, published_doc
 from danmarkskort.domain.remarks import load_remark_book
@@ -50,13 +50,8 @@ def mail_context(
     texts = load_mail_texts(config)
     corrections = _corrections(mailing) if mailing is not None else {}
     correction_year = mailing.aar if mailing is not None and mailing.kind == "correction" else None
-    beneficiaries = load_beneficiaries(config, mapping)
-    if beneficiaries.status == "rejected":  # never stops the mails: they go without it
-        _logger().warning(
-            "recipients of benefits (Danmarks Statistik) not used: "
-            + "; ".join(beneficiaries.messages()),
-            extra={"beneficiaries": beneficiaries.report(), "extract_id": doc.extract_id},
-        )
+    # A rejected file never stops the mails: they go without it (and the log says why).
+    beneficiaries = load_reported(config, mapping, doc.extract_id)
     return Context(
         doc=doc,
         mapping=mapping,

@@ -5,14 +5,12 @@ announce. Buckets and bus come in from the handler as ports, so this never impor
 from __future__ import annotations
 
 import hashlib
-import logging
-import os
 from dataclasses import dataclass
 from typing import Any
 
 from danmarkskort.config.sources import CONFIG_PREFIX, BucketSource, ConfigSource, layered
 from danmarkskort.domain.areas import load_mapping
-from danmarkskort.domain.beneficiaries import Loaded, load_beneficiaries
+from danmarkskort.domain.beneficiaries import load_reported
 from danmarkskort.domain.figures import FiguresDoc, load_announced
 from danmarkskort.domain.record import Record, merge, plan_mailing, published_doc
 from danmarkskort.domain.remarks import load_remark_book
@@ -136,8 +134,7 @@ class RenderJob:
         published_figures = published_doc(record, doc)
         source = layered(BucketSource(self.data))
         mapping = load_mapping(source)
-        beneficiaries = load_beneficiaries(source, mapping)
-        _report_beneficiaries(beneficiaries, doc.extract_id)
+        beneficiaries = load_reported(source, mapping, doc.extract_id)
         site = build_site(
             published_figures,
             remarks=load_remark_book(source, mapping),
@@ -211,20 +208,3 @@ class RenderJob:
         if beneficiaries.status != "absent":
             result["beneficiaries"] = beneficiaries.report()
         return result
-
-
-def _report_beneficiaries(loaded: Loaded, extract_id: str) -> None:
-    """A rejected recipients file is a warning, never a failure: the figures go out without
-    Danmarks Statistik's counts, and the log says which file, line and field is wrong."""
-    if loaded.status != "rejected":
-        return
-    _logger().warning(
-        "recipients of benefits (Danmarks Statistik) not used: " + "; ".join(loaded.messages()),
-        extra={"beneficiaries": loaded.report(), "extract_id": extract_id},
-    )
-
-
-def _logger() -> logging.Logger:
-    """A child of the function's Powertools logger, as notify's (mail/job.py)."""
-    service = os.environ.get("POWERTOOLS_SERVICE_NAME") or "service_undefined"
-    return logging.getLogger(f"{service}.{__name__}")

@@ -1,8 +1,8 @@
 """Benchmark: the cold `import app` of each handler, as Lambda does it, from build artefacts.
 
 Targets (median of the runs, with the bytecode that `make build` ships): compute_rates
-<= 0.6 s, render_site, notify_municipalities and comment_page <= 0.3 s. They are reported, not asserted:
-a run over target prints OVER TARGET and still exits 0. The exit code is 2 when the
+<= 0.6 s, render_site, notify_municipalities and comment_page <= 0.3 s. They are reported,
+not asserted: a run over target prints OVER TARGET and still exits 0. The exit code is 2 when the
 artefacts are missing or not importable on this machine, 1 when a handler fails to import.
 
     python bench/cold_start.py [--runs N] [--artefacts DIR] [--function NAME] [--rebuild]

@@ -1,6 +1,8 @@
 """Benchmark of notify_municipalities: handler import time, composing all 98 mails, and a
 whole run under moto. Prints the figures and whether they meet the targets
-(import < 0.5 s, composing 98 mails < 1 s).
+(import < 0.5 s, composing 98 mails, each with its council PDF, < 1.5 s: issue 12). On a
+shared machine the wall time follows the load; the CPU time of the same work is printed beside
+it.
 
 Run: .venv/bin/python bench/notify.py
 """
@@ -19,7 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 IMPORT_TARGET = 0.5
-COMPOSE_TARGET = 1.0
+COMPOSE_TARGET = 1.5  # issue 12: with the council PDF in every mail
 
 PROBE = """
 import sys, time
@@ -46,7 +48,7 @@ def import_times(runs: int = 7) -> tuple[list[float], bool]:
     return times, pandas
 
 
-def compose_times(runs: int = 5) -> tuple[float, list[float], int, int]:
+def compose_times(runs: int = 5) -> tuple[float, list[float], list[float], float, int, int]:
     from danmarkskort.config.sources import layered
     from danmarkskort.mail.compose import ComposedMail, Links, compose_all
     from danmarkskort.mail.job import mail_context
@@ -67,13 +69,21 @@ def compose_times(runs: int = 5) -> tuple[float, list[float], int, int]:
     t = time.perf_counter()
     mails = compose_all(ctx)
     cold = time.perf_counter() - t
-    warm = []
+    warm, cpu = [], []
     for _ in range(runs):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         compose_all(ctx)
         warm.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+    # The council PDFs alone (CouncilPdfs, as compose calls it), for the record.
+    from danmarkskort.domain.municipalities import registry
+
+    c = time.process_time()
+    for m in registry().municipalities:
+        ctx.council.pdf(m)
+    pdfs = time.process_time() - c
     sizes = [m.size for m in mails if isinstance(m, ComposedMail)]
-    return cold, warm, len(sizes), max(sizes)
+    return cold, warm, cpu, pdfs, len(sizes), max(sizes)
 
 
 def whole_run() -> tuple[float, int]:
@@ -173,10 +183,11 @@ def main() -> int:
         f"handler import: median {statistics.median(times):.3f} s, best {min(times):.3f} s "
         f"(target < {IMPORT_TARGET} s); pandas imported: {pandas}"
     )
-    cold, warm, count, biggest = compose_times()
+    cold, warm, cpu, pdfs, count, biggest = compose_times()
     print(
         f"compose {count} mails: first {cold:.3f} s (templates compiled), then median "
-        f"{statistics.median(warm):.3f} s (target < {COMPOSE_TARGET} s); largest mail "
+        f"{statistics.median(warm):.3f} s, CPU {statistics.median(cpu):.3f} s (target < "
+        f"{COMPOSE_TARGET} s); of it the 98 council PDFs {pdfs:.3f} s CPU; largest mail "
         f"{biggest / 1024:.0f} KiB (SES limit 40 MiB)"
     )
     elapsed, sent = whole_run()

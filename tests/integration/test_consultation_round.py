@@ -163,6 +163,9 @@ def test_a_round_invites_publishes_nothing_then_publishes_the_comments_once(roun
     assert dragoer["X-Danmarkskort-Round"] == rid
     text = dragoer.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "KOMMUNALBESTYRELSENS BEHANDLING" not in text  # that comes with the publication
+    # The council's paper comes with the publication too: spreadsheets only, no PDF.
+    names = [p.get_filename() or "" for p in dragoer.iter_attachments()]
+    assert names and not any(n.endswith(".pdf") for n in names)
     assert re.search(r"\d+\.\s+december\s+2026\s+kl\.\s+23\.59", text)
     claims = tokens.verify(
         b"s" * 64, links["155"].rsplit("/", 1)[1], datetime.now(UTC)
@@ -213,6 +216,7 @@ def test_a_round_invites_publishes_nothing_then_publishes_the_comments_once(roun
     assert "Vi traf 1.204 afgørelser i alt i 2024." in front  # the map's info box
     mail_155 = next(m for m in final if m["X-Danmarkskort-Kommunekode"] == "155")
     body = mail_155.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert any((p.get_filename() or "").endswith(".pdf") for p in mail_155.iter_attachments())
     assert "Kommunens egen kommentar" in body and "Vi traf 1.204 afgørelser" in body
     html = mail_155.get_body(("html",)).get_content()  # type: ignore[union-attr]
     assert "Vi traf 1.204 afgørelser" in html

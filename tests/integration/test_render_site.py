@@ -100,7 +100,8 @@ def test_publishes_versioned_site_then_entry_points_and_announces_it(aws):
         f"{prefix}data/omgoerelser-2024.xlsx",
     ):
         assert key in keys, key
-    assert sum(k.startswith(f"{prefix}kommune/") for k in keys) == 98
+    assert sum(k.startswith(f"{prefix}kommune/") and k.endswith(".html") for k in keys) == 98
+    assert sum(k.startswith(f"{prefix}kommune/") and k.endswith(".pdf") for k in keys) == 98
     for key, ctype in (
         ("index.html", "text/html; charset=utf-8"),
         (f"{prefix}2024/kort/socialomraadet.svg", "image/svg+xml; charset=utf-8"),
@@ -110,6 +111,8 @@ def test_publishes_versioned_site_then_entry_points_and_announces_it(aws):
         (f"{prefix}2024/data/omgoerelser-2024.json", "application/json; charset=utf-8"),
         (f"{prefix}2024/data/omgoerelser-2024.xlsx", XLSX_TYPE),
         ("data/omgoerelser-2024.xlsx", XLSX_TYPE),
+        ("kommune/155-dragoer.pdf", "application/pdf"),
+        (f"{prefix}kommune/155-dragoer.pdf", "application/pdf"),
     ):
         assert site_get(aws, key)["ContentType"] == ctype, key
     assert "immutable" in site_get(aws, f"{prefix}index.html")["CacheControl"]
@@ -403,3 +406,36 @@ def test_the_published_xlsx_reads_back_as_the_site_shows_the_figures(aws):
     ]
     page = site_text(aws, "kommune/751-aarhus.html")
     assert f'<p class="stortal">{aarhus["Omgørelsesprocent"]}\u00a0%' in page
+
+
+def test_recipients_from_the_data_bucket_are_shown(aws):
+    body = "kommunekode;omraade;aar;modtagere\n155;boernehandicap;2023;40\n"
+    aws.s3.put_object(Bucket=DATA_BUCKET, Key="config/modtagere.csv", Body=body.encode())
+    put_figures(aws, EXTRACT_A)
+    result = load_handler()(rates_computed(EXTRACT_A), lambda_context())
+    assert result["beneficiaries"] == {"status": "ok", "files": ["modtagere.csv"]}
+    page = " ".join(site_text(aws, "kommune/155-dragoer.html").split())
+    assert "40 borgere modtog ydelser på området i 2023 (Danmarks Statistik)." in page
+
+
+def test_a_bad_recipients_file_never_stops_the_figures(aws, caplog):
+    body = (
+        "kommunekode;omraade;aar;modtagere\n155;boernehandicap;2023;40\n999;boernehandicap;2023;x\n"
+    )
+    aws.s3.put_object(Bucket=DATA_BUCKET, Key="config/modtagere.csv", Body=body.encode())
+    put_figures(aws, EXTRACT_A)
+    with caplog.at_level("WARNING"):
+        result = load_handler()(rates_computed(EXTRACT_A), lambda_context())
+    assert result["status"] == "published"
+    problems = [
+        "modtagere.csv: line 3: kommunekode: unknown municipality '999'",
+        "modtagere.csv: line 3: modtagere: 'x' is not a whole number (or ..)",
+    ]
+    assert result["beneficiaries"]["status"] == "rejected"
+    assert result["beneficiaries"]["problems"] == problems
+    warned = [r for r in caplog.records if hasattr(r, "beneficiaries")]
+    assert len(warned) == 1 and problems[0] in warned[0].getMessage()
+    manifest = json.loads(site_text(aws, f"v/{result['version']}/manifest.json"))
+    assert manifest["beneficiaries"]["problems"] == problems
+    page = site_text(aws, "kommune/155-dragoer.html")
+    assert "Danmarks Statistik" not in page  # published without the rejected counts

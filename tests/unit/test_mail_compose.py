@@ -23,6 +23,7 @@ from danmarkskort.mail.compose import (
     compose_all,
 )
 from danmarkskort.mail.texts import load_mail_texts
+from danmarkskort.text import number as fmt_number
 from danmarkskort.text import shown_percent
 
 from tests.figures_support import mail_doc as build_doc
@@ -95,6 +96,7 @@ def test_structure_headers_and_attachment_names(ctx):
     assert msg["Date"] == "Tue, 24 Jun 2025 09:00:00 +0000"
     assert mail.raw.isascii()  # every header and part is encoded for transport
     assert [a.get_filename() for a in msg.iter_attachments()] == [
+        "omgoerelsesprocenter-2024-155-dragoer.pdf",
         "omgoerelsesprocenter-2024-155-dragoer.csv",
         "omgoerelsesprocenter-paragraffer-2024-155-dragoer.csv",
         "omgoerelsesprocenter-2024-155-dragoer.xlsx",
@@ -212,3 +214,101 @@ def test_all_98_compose(ctx):
     mails = compose_all(ctx)
     assert len(mails) == 98 and all(isinstance(m, ComposedMail) for m in mails)
     assert len({m.subject for m in mails}) == 98
+
+
+# --- Danmarks Statistik's recipients of benefits -------------------------------------------
+
+
+def _with_recipients(ctx: Context) -> Context:
+    import dataclasses
+
+    from danmarkskort.domain.beneficiaries import BeneficiaryTable
+
+    counts = {(m.code, "boernehandicap", 2023): 1000 for m in registry().municipalities}
+    counts[("155", "boernehandicap", 2023)] = 40
+    counts[("101", "boernehandicap", 2023)] = None
+    return dataclasses.replace(ctx, beneficiaries=BeneficiaryTable(counts))
+
+
+def test_mail_says_the_recipients_and_cases_per_1000_with_the_national(ctx):
+    with_ds = _with_recipients(ctx)
+    f = ctx.index.by_key[(2024, "boernehandicap", "155")]
+    per_1000 = fmt_number(1000.0 * f.realitetsbehandlede / 40, 1)
+    _, msg = mail_for(with_ds, "155")
+    body = plain(msg)
+    assert "40 borgere modtog ydelser på området i 2023 (Danmarks Statistik)." in body
+    assert (
+        f"Det svarer til {per_1000} realitetsbehandlede klagesager i 2024 pr. 1.000 "
+        "modtagere (hele landet: " in body
+    )
+    html = " ".join(msg.get_body(("html",)).get_content().split())
+    assert "40 borgere modtog ydelser på området i 2023 (Danmarks Statistik)." in html
+    # Only the area the file covers; the others say that Danmarks Statistik has no count.
+    assert body.count("Danmarks Statistik har ikke tal for, hvor mange borgere der") == 2
+
+
+def test_mail_says_when_danmarks_statistik_has_no_count(ctx):
+    _, msg = mail_for(_with_recipients(ctx), "101")
+    assert (
+        "Danmarks Statistik har ikke tal for, hvor mange borgere i København der modtog "
+        "ydelser på området i 2023." in plain(msg)
+    )
+
+
+def test_mail_without_recipients_does_not_mention_them(ctx):
+    _, msg = mail_for(ctx, "155")
+    assert "Danmarks Statistik" not in plain(msg)
+
+
+def test_a_bad_recipients_file_is_logged_and_the_mails_go_without_it(caplog):
+    from danmarkskort.mail.compose import Links as MailLinks
+    from danmarkskort.mail.job import mail_context
+
+    from tests.config_support import MemorySource
+
+    source = layered(
+        MemorySource({"modtagere.csv": b"kommunekode;omraade;aar;modtagere\n999;x;1;2\n"})
+    )
+    with caplog.at_level("WARNING"):
+        ctx = mail_context(
+            build_doc(),
+            source,
+            sender="omgoerelser@example.invalid",
+            reply_to="",
+            links=MailLinks(
+                "https://example.invalid", "laesevejledning.html", "k/{kommunekode}.html"
+            ),
+        )
+    assert ctx.beneficiaries is None
+    (record,) = [r for r in caplog.records if hasattr(r, "beneficiaries")]
+    assert "modtagere.csv: line 2: kommunekode: unknown municipality '999'" in record.getMessage()
+    _, msg = mail_for(ctx, "155")
+    assert "Danmarks Statistik" not in plain(msg)
+
+
+def test_attachments_carry_the_recipients_as_their_last_columns(ctx):
+    import io
+
+    import openpyxl
+
+    with_ds = _with_recipients(ctx)
+    _, msg = mail_for(with_ds, "155")
+    files = {a.get_filename(): a.get_content() for a in msg.iter_attachments()}
+    csv_text = files["omgoerelsesprocenter-2024-155-dragoer.csv"]
+    csv_text = csv_text.decode("utf-8-sig") if isinstance(csv_text, bytes) else csv_text
+    lines = csv_text.lstrip("\ufeff").splitlines()
+    assert lines[0].endswith(
+        "Modtagere af ydelser (Danmarks Statistik);Modtagere: år (Danmarks Statistik);"
+        "Realitetsbehandlede sager pr. 1.000 modtagere"
+    )
+    (row,) = [line for line in lines if line.startswith("2024;Børnehandicap;")]
+    assert row.split(";")[-3:-1] == ["40", "2023"]
+    book = openpyxl.load_workbook(io.BytesIO(files["omgoerelsesprocenter-2024-155-dragoer.xlsx"]))
+    header = [c.value for c in book["Områder"][1]]
+    assert header[-3] == "Modtagere af ydelser (Danmarks Statistik)"
+    # Without the input the attachments keep their columns.
+    _, plain_msg = mail_for(ctx, "155")
+    plain_files = {a.get_filename(): a.get_content() for a in plain_msg.iter_attachments()}
+    plain_csv = plain_files["omgoerelsesprocenter-2024-155-dragoer.csv"]
+    plain_csv = plain_csv.decode("utf-8-sig") if isinstance(plain_csv, bytes) else plain_csv
+    assert "Modtagere" not in plain_csv.splitlines()[0]

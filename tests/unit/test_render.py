@@ -240,7 +240,9 @@ def test_site_has_every_page_snippet_and_data_file(site) -> None:
             assert f"{aar}/kort/{omraade}.html" in paths
         assert f"{aar}/data/omgoerelser-{aar}.csv" in paths
         assert f"{aar}/data/omgoerelser-{aar}.json" in paths
-    assert sum(p.startswith("kommune/") for p in paths) == 98
+    assert sum(p.startswith("kommune/") and p.endswith(".html") for p in paths) == 98
+    # The council PDF next to each page (tests/unit/test_council_pdf.py reads them).
+    assert sum(p.startswith("kommune/") and p.endswith(".pdf") for p in paths) == 98
     assert {"index.html", "laesevejledning.html", "static/site.css", "static/site.js"} <= paths
     assert {f.path for f in site.entry_points} == paths - {"static/site.css", "static/site.js"}
     assert site.entry_points[-1].path == "index.html"
@@ -541,3 +543,150 @@ def test_publisher_failure_before_entry_points_writes_no_entry_point(site) -> No
         publish_site(bucket, site, about={}, now="2025-06-03")
     assert all(k.startswith(site.prefix) for k, _ in bucket.order)
     assert f"{site.prefix}manifest.json" not in bucket.objects
+
+
+# --- Danmarks Statistik's recipients of benefits -------------------------------------------
+
+
+def _recipients_table():
+    from danmarkskort.domain.beneficiaries import BeneficiaryTable
+
+    counts = {(m.code, "boernehandicap", 2023): 1000 for m in Registry().municipalities}
+    counts[("155", "boernehandicap", 2023)] = 40
+    counts[("101", "boernehandicap", 2023)] = None  # '..' in the file
+    return BeneficiaryTable(counts)
+
+
+@pytest.fixture(scope="module")
+def recipients_site():
+    return render(beneficiaries=_recipients_table())
+
+
+def _per_1000(doc, code: str) -> str:
+    f = next(
+        f
+        for f in doc.figures
+        if (f.aar, f.omraade, f.kommunekode) == (2024, "boernehandicap", code)
+    )
+    return fmt.number(1000.0 * f.realitetsbehandlede / 40, 1)
+
+
+def test_municipality_page_says_the_recipients_and_cases_per_1000_with_the_national(
+    recipients_site,
+) -> None:
+    doc = make_doc(years=(2023, 2024))
+    cases = {
+        f.kommunekode: f.realitetsbehandlede
+        for f in doc.figures
+        if (f.aar, f.omraade) == (2024, "boernehandicap") and not f.is_national
+    }
+    known = [c for c in cases if c != "101"]
+    recipients = sum(40 if c == "155" else 1000 for c in known)
+    national = fmt.number(1000.0 * sum(cases[c] for c in known) / recipients, 1)
+    page = " ".join(text(recipients_site, "kommune/155-dragoer.html").split())
+    section = page[page.index('id="boernehandicap"') :]
+    assert "40 borgere modtog ydelser på området i 2023 (Danmarks Statistik)." in section
+    assert (
+        f"Det svarer til {_per_1000(doc, '155')} realitetsbehandlede klagesager i 2024 pr. "
+        f"1.000 modtagere (hele landet: {national})." in section
+    )
+
+
+def test_missing_recipients_are_said_not_hidden(recipients_site) -> None:
+    page = " ".join(text(recipients_site, "kommune/101-koebenhavn.html").split())
+    assert (
+        "Danmarks Statistik har ikke tal for, hvor mange borgere i København der modtog "
+        "ydelser på området i 2023." in page
+    )
+    # An area the file has no counts for says so too.
+    social = page[page.index('id="socialomraadet"') : page.index('id="boernehandicap"')]
+    assert "Danmarks Statistik har ikke tal for, hvor mange borgere der modtog ydelser" in social
+
+
+def test_map_tooltip_has_the_recipients(recipients_site) -> None:
+    svg = text(recipients_site, "2024/kort/boernehandicap.svg")
+    assert "40 modtog ydelser i 2023 (Danmarks Statistik)" in svg
+    assert "sager pr. 1.000 modtagere (hele landet: " in svg
+    assert "Danmarks Statistik har ikke tal for modtagere i 2023" in svg  # København
+
+
+def test_without_recipients_nothing_about_them_is_shown(site) -> None:
+    page = text(site, "kommune/155-dragoer.html")
+    assert "Danmarks Statistik" not in page
+
+
+def test_open_data_carry_the_recipients_after_the_contract_columns(recipients_site) -> None:
+    from danmarkskort.domain.figures import FIELDS
+
+    doc = make_doc(years=(2023, 2024))
+    f155 = next(
+        f
+        for f in doc.figures
+        if (f.aar, f.omraade, f.kommunekode) == (2024, "boernehandicap", "155")
+    )
+    body = files(recipients_site)["2024/data/omgoerelser-2024.csv"].decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(body)))
+    header = body.splitlines()[0].split(",")
+    # The contract's columns first and unchanged, then the shown values, then the recipients.
+    assert header[: len(FIELDS)] == list(FIELDS)
+    assert header[-3:] == ["modtagere", "modtagere_aar", "sager_pr_1000_modtagere"]
+    by = {(r["omraade"], r["kommunekode"]): r for r in rows}
+    dragoer = by[("boernehandicap", "155")]
+    assert (dragoer["modtagere"], dragoer["modtagere_aar"]) == ("40", "2023")
+    assert float(dragoer["sager_pr_1000_modtagere"]) == pytest.approx(
+        1000.0 * f155.realitetsbehandlede / 40
+    )
+    assert by[("boernehandicap", "101")]["modtagere"] == ""  # '..': no figure
+    assert by[("socialomraadet", "155")]["modtagere_aar"] == ""  # no counts for the area
+    national = by[("boernehandicap", "000")]
+    assert national["modtagere"] == str(40 + 1000 * 96)  # all but København (no count)
+    data = json.loads(files(recipients_site)["2024/data/omgoerelser-2024.json"])
+    record = next(
+        r for r in data["figures"] if (r["omraade"], r["kommunekode"]) == ("boernehandicap", "155")
+    )
+    assert (record["modtagere"], record["modtagere_aar"]) == (40, 2023)
+    assert "Danmarks Statistik" in data["modtagere"]
+    every_year = files(recipients_site)["data/omgoerelser.csv"].decode("utf-8-sig")
+    assert every_year.splitlines()[0].endswith("modtagere,modtagere_aar,sager_pr_1000_modtagere")
+
+
+def test_open_data_without_recipients_keep_their_columns(site) -> None:
+    body = files(site)["2024/data/omgoerelser-2024.csv"].decode("utf-8-sig")
+    assert "modtagere" not in body.splitlines()[0]
+    data = json.loads(files(site)["2024/data/omgoerelser-2024.json"])
+    assert "modtagere" not in data and "modtagere" not in data["figures"][0]
+
+
+def test_open_data_xlsx_has_the_recipients_columns(recipients_site) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.load_workbook(
+        io.BytesIO(files(recipients_site)["2024/data/omgoerelser-2024.xlsx"])
+    )
+    sheet = book.worksheets[0]
+    header = [c.value for c in sheet[1]]
+    assert header[-3:] == [
+        "Modtagere af ydelser (Danmarks Statistik)",
+        "Modtagere: år (Danmarks Statistik)",
+        "Realitetsbehandlede sager pr. 1.000 modtagere",
+    ]
+    rows = {(r[1], r[2]): r for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert rows[("Børnehandicap", "155")][-3:-1] == (40, 2023)
+
+
+def test_reading_guide_explains_recipients_only_when_shown(recipients_site, site) -> None:
+    guide = " ".join(text(recipients_site, "laesevejledning.html").split())
+    assert 'id="modtagere"' in guide and 'href="#modtagere"' in guide
+    assert "referenceår" in guide and "Én borger kan have flere sager" in guide
+    assert "pr. 1.000 modtagere" in guide
+    page = text(recipients_site, "kommune/155-dragoer.html")
+    assert 'laesevejledning.html#modtagere">Om modtagertallene</a>' in page
+    assert 'id="modtagere"' not in text(site, "laesevejledning.html")
+
+
+def test_snippet_and_year_page_tooltips_have_the_recipients(recipients_site) -> None:
+    """The embeddable snippet (no script: the tile's <title> and the <details> list) and the
+    year page's map carry the same lines as the SVG."""
+    for path in ("2024/kort/boernehandicap.html", "2024/index.html"):
+        body = text(recipients_site, path)
+        assert "40 modtog ydelser i 2023 (Danmarks Statistik)" in body, path
+        assert "Danmarks Statistik har ikke tal for modtagere i 2023" in body, path

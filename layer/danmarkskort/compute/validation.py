@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import difflib
 import json
 import re
 import unicodedata
@@ -25,7 +24,11 @@ import pandas as pd
 from danmarkskort.compute.report import Report, shown
 from danmarkskort.compute.table import ALT_INSTANS, Table, header_key
 from danmarkskort.domain.areas import Mapping
-from danmarkskort.domain.municipalities import Municipality, Resolution, name_key, registry
+from danmarkskort.domain.municipalities import CODE_AND_NAME as _CODE_AND_NAME
+from danmarkskort.domain.municipalities import name_key, registry, resolve_instance
+from danmarkskort.domain.municipalities import resolve_one as _resolve
+from danmarkskort.domain.municipalities import suggestion as _suggestion
+from danmarkskort.domain.municipalities import sum_row_keys as _sum_row_keys
 from danmarkskort.domain.provisions import parse_paragraph
 
 OUTCOMES = ("stadfaestet", "aendret_ophaevet", "hjemvist", "afvist")
@@ -428,67 +431,6 @@ _EXCLUDED_AS = {
     "ikke_kommune": "hører ikke til nogen kommune",
     "total": "en sumrække for hele landet; landstallet beregnes af kommunernes rækker",
 }
-_CODE_AND_NAME = (
-    re.compile(
-        r"^(?P<code>[0-9]{3,4})\s*[-–:]?\s*(?P<name>[^0-9].*)$"
-    ),  # '155 Dragør', '155 - Dragør'
-    re.compile(r"^(?P<name>[^0-9].*?)\s*[(\[]\s*(?P<code>[0-9]{3,4})\s*[)\]]$"),  # 'Dragør (155)'
-)
-
-
-def _resolve(value: str) -> Resolution:
-    """The registry's answer; digits other than 0-9 ('¹', '٣') are no code (int() would take
-    some and choke on others)."""
-    text = value.strip()
-    core = text[:-2] if text.endswith(".0") else text
-    if core.isdigit() and not core.isascii():
-        return Resolution("unknown")
-    return registry().resolve(value)
-
-
-_FOLD = str.maketrans({"æ": "a", "ø": "o", "å": "a", "Æ": "A", "Ø": "O", "Å": "A"})
-
-
-def _fold(text: str) -> str:
-    """Danish letters as systems without them write them: 'Dragør' -> 'Dragor'."""
-    return text.translate(_FOLD)
-
-
-@cache
-def _folded_names() -> dict[str, Municipality]:
-    """Official names with æ, ø, å folded to a, o, a; only folds that name one municipality."""
-    seen: dict[str, list[Municipality]] = {}
-    for m in registry().municipalities:
-        seen.setdefault(name_key(_fold(m.name)), []).append(m)
-    return {k: ms[0] for k, ms in seen.items() if len(ms) == 1}
-
-
-@cache
-def _sum_row_keys() -> frozenset[str]:
-    raw = resources.files("danmarkskort").joinpath("data", "sum_rows.csv").read_text("utf-8")
-    names = [line for line in raw.splitlines()[1:] if line.strip() and not line.startswith("#")]
-    return frozenset(name_key(n) for n in names if n != "navn")
-
-
-def resolve_instance(value: str) -> Resolution:
-    """A municipality by name or code, or both in one cell when they agree ('155 Dragør').
-
-    A sum row ('Hele landet', 'I alt') is excluded like a region (data/sum_rows.csv).
-    """
-    hit = _resolve(value)
-    if hit.kind != "unknown":
-        return hit
-    if name_key(value) in _sum_row_keys():
-        return Resolution("excluded", excluded_as="total")
-    if folded := _folded_names().get(name_key(_fold(value))):
-        return Resolution("municipality", folded)
-    for pattern in _CODE_AND_NAME:
-        if m := pattern.match(value.strip()):
-            by_code = _resolve(m.group("code"))
-            by_name = _resolve(m.group("name"))
-            if by_code.kind != "unknown" and by_code == by_name:
-                return by_code
-    return hit
 
 
 def _disagreement(value: str) -> str:
@@ -503,20 +445,6 @@ def _disagreement(value: str) -> str:
                     f"er {by_name.municipality.name}."
                 )
     return ""
-
-
-@cache
-def _official_keys() -> dict[str, str]:
-    return {name_key(m.name): m.name for m in registry().municipalities}
-
-
-def _suggestion(value: str) -> str:
-    """' Mente du «Frederiksberg»?' for a near miss of an official name, else ''."""
-    key = name_key(value)
-    if not key or key.isdigit():
-        return ""
-    close = difflib.get_close_matches(key, list(_official_keys()), n=1, cutoff=0.8)
-    return f" Mente du «{_official_keys()[close[0]]}»?" if close else ""
 
 
 def _law_for(mapping: Mapping, value: str) -> Any:

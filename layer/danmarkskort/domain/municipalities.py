@@ -7,6 +7,7 @@ is done on a normalised key; the facts themselves live in ``data/kommuner.csv``.
 from __future__ import annotations
 
 import csv
+import difflib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -136,3 +137,88 @@ class Registry:
 def registry() -> Registry:
     """The process-wide registry (the data file is read once)."""
     return Registry()
+
+
+# --- free-text instance names (extracts, Statistikbanken exports) ---------------------------
+
+CODE_AND_NAME = (
+    re.compile(
+        r"^(?P<code>[0-9]{3,4})\s*[-–:]?\s*(?P<name>[^0-9].*)$"
+    ),  # '155 Dragør', '155 - Dragør'
+    re.compile(r"^(?P<name>[^0-9].*?)\s*[(\[]\s*(?P<code>[0-9]{3,4})\s*[)\]]$"),  # 'Dragør (155)'
+)
+
+
+def resolve_one(value: str) -> Resolution:
+    """The registry's answer; digits other than 0-9 ('¹', '٣') are no code (int() would take
+    some and choke on others)."""
+    text = value.strip()
+    core = text[:-2] if text.endswith(".0") else text
+    if core.isdigit() and not core.isascii():
+        return Resolution("unknown")
+    return registry().resolve(value)
+
+
+_FOLD = str.maketrans({"æ": "a", "ø": "o", "å": "a", "Æ": "A", "Ø": "O", "Å": "A"})
+
+
+def _fold(text: str) -> str:
+    """Danish letters as systems without them write them: 'Dragør' -> 'Dragor'."""
+    return text.translate(_FOLD)
+
+
+@cache
+def _folded_names() -> dict[str, Municipality]:
+    """Official names with æ, ø, å folded to a, o, a; only folds that name one municipality."""
+    seen: dict[str, list[Municipality]] = {}
+    for m in registry().municipalities:
+        seen.setdefault(name_key(_fold(m.name)), []).append(m)
+    return {k: ms[0] for k, ms in seen.items() if len(ms) == 1}
+
+
+@cache
+def sum_row_keys() -> frozenset[str]:
+    raw = resources.files("danmarkskort").joinpath("data", "sum_rows.csv").read_text("utf-8")
+    names = [line for line in raw.splitlines()[1:] if line.strip() and not line.startswith("#")]
+    return frozenset(name_key(n) for n in names if n != "navn")
+
+
+def resolve_instance(value: str) -> Resolution:
+    """A municipality by name or code, or both in one cell when they agree ('155 Dragør').
+
+    A sum row ('Hele landet', 'I alt') is excluded like a region (data/sum_rows.csv).
+    """
+    hit = resolve_one(value)
+    if hit.kind != "unknown":
+        return hit
+    if name_key(value) in sum_row_keys():
+        return Resolution("excluded", excluded_as="total")
+    if folded := _folded_names().get(name_key(_fold(value))):
+        return Resolution("municipality", folded)
+    for pattern in CODE_AND_NAME:
+        if m := pattern.match(value.strip()):
+            by_code = resolve_one(m.group("code"))
+            by_name = resolve_one(m.group("name"))
+            if by_code.kind != "unknown" and by_code == by_name:
+                return by_code
+    return hit
+
+
+@cache
+def _official_keys() -> dict[str, str]:
+    return {name_key(m.name): m.name for m in registry().municipalities}
+
+
+def near_miss(value: str) -> str | None:
+    """The official name a misspelt one is closest to ('Frederiksbreg' → 'Frederiksberg')."""
+    key = name_key(value)
+    if not key or key.isdigit():
+        return None
+    close = difflib.get_close_matches(key, list(_official_keys()), n=1, cutoff=0.8)
+    return _official_keys()[close[0]] if close else None
+
+
+def suggestion(value: str) -> str:
+    """' Mente du «Frederiksberg»?' for a near miss of an official name, else ''."""
+    name = near_miss(value)
+    return f" Mente du «{name}»?" if name else ""

@@ -32,6 +32,12 @@ Kind = Literal["kommentar", "bemaerkning", "samarbejde"]
 KINDS: tuple[str, ...] = ("kommentar", "bemaerkning", "samarbejde")
 # Shown in this order: what explains the figures' scope first, then remarks, then comments.
 _ORDER = {"samarbejde": 0, "bemaerkning": 1, "kommentar": 2}
+# Each kind's label, as the mail, the council PDF and the pages name it (Danish).
+KIND_LABELS = {
+    "samarbejde": "Samarbejde om myndighedsopgaven",
+    "bemaerkning": "Bemærkning",
+    "kommentar": "Kommunens egen kommentar",
+}
 
 
 @dataclass(frozen=True)

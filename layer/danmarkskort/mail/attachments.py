@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from danmarkskort.domain.areas import Mapping
+from danmarkskort.domain.beneficiaries import COLUMNS as RECIPIENT_COLUMNS
+from danmarkskort.domain.beneficiaries import PerMap
 from danmarkskort.domain.figures import Figure, FiguresDoc, Provision
 from danmarkskort.domain.municipalities import Municipality
 from danmarkskort.text import ShownFigure, national_name, shown_figure, shown_percent
@@ -84,9 +86,11 @@ def figure_table(
     kommunekode: str,
     mapping: Mapping,
     index: FigureIndex | None = None,
+    recipients: PerMap | None = None,
 ) -> Table:
     """Every year × area of the municipality, next to the national figure (named by its own
-    label: 'Hele landet', or what a partial extract covers)."""
+    label: 'Hele landet', or what a partial extract covers); with Danmarks Statistik's
+    recipients as the last columns when the input is there."""
     index = index or FigureIndex(doc)
     order = {slug: i for i, slug in enumerate(mapping.slugs)}
     figures = sorted(
@@ -104,6 +108,7 @@ def figure_table(
         "Sammenligning: realitetsbehandlede sager",
         *UNROUNDED_COLUMNS,
         f"Sammenligning: omgørelsesprocent, {UNROUNDED}",
+        *(RECIPIENT_COLUMNS if recipients is not None else ()),
     )
     rows = []
     for f in figures:
@@ -120,6 +125,7 @@ def figure_table(
                 land.realitetsbehandlede if land else None,
                 *unrounded_cells(f),
                 land.omgoerelsesprocent if land else None,
+                *(recipients.values(f) if recipients is not None else ()),
             )
         )
     return Table("Områder", columns, tuple(rows))

@@ -8,6 +8,8 @@ Pure: figures, config and links in, bytes out. Sending and recording are someone
 from __future__ import annotations
 
 import email.utils
+import logging
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
@@ -15,12 +17,14 @@ from email.policy import SMTP
 from functools import cache
 from typing import Any
 
+from danmarkskort import council_pdf
 from danmarkskort.domain import comparison
 from danmarkskort.domain.areas import Mapping
+from danmarkskort.domain.beneficiaries import BeneficiaryTable
 from danmarkskort.domain.figures import Figure, FiguresDoc
 from danmarkskort.domain.municipalities import Municipality, registry
 from danmarkskort.domain.record import correction_text
-from danmarkskort.domain.remarks import Remark, RemarkBook
+from danmarkskort.domain.remarks import KIND_LABELS, Remark, RemarkBook
 from danmarkskort.mail import attachments as att
 from danmarkskort.mail.recipients import (
     Recipient,
@@ -43,11 +47,6 @@ from danmarkskort.text import (
 
 # SES v2 accepts raw messages up to 40 MB, attachments and encoding included.
 MAX_RAW_BYTES = 40 * 1024 * 1024
-KIND_LABELS = {
-    "samarbejde": "Samarbejde om myndighedsopgaven",
-    "bemaerkning": "Bemærkning",
-    "kommentar": "Kommunens egen kommentar",
-}
 
 
 class MailTooLarge(ValueError):
@@ -159,8 +158,12 @@ class Context:
     # A partial year's publication: only these municipalities are mailed (None: all).
     only: frozenset[str] | None = None
     invitation: Invitation | None = None
+    # Danmarks Statistik's recipients of benefits (None: absent or rejected, not shown).
+    beneficiaries: BeneficiaryTable | None = None
     newest_year: int = field(init=False)
     index: att.FigureIndex = field(init=False, repr=False)
+    # The council PDF of each municipality, from what all of them share (built once).
+    council: council_pdf.CouncilPdfs = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.doc.figures:
@@ -168,6 +171,10 @@ class Context:
         year = self.correction_year or max(f.aar for f in self.doc.figures)
         object.__setattr__(self, "newest_year", year)
         object.__setattr__(self, "index", att.FigureIndex(self.doc))
+        pdfs = council_pdf.CouncilPdfs(
+            self.doc, self.mapping, self.remarks, self.beneficiaries, self.links.site_url
+        )
+        object.__setattr__(self, "council", pdfs)
 
 
 @dataclass(frozen=True)
@@ -260,11 +267,11 @@ def compose(ctx: Context, m: Municipality) -> ComposedMail | NoRecipient:
 
 
 def _attachments(ctx: Context, m: Municipality) -> list[att.Attachment]:
-    """Spreadsheets only: municipal mail filters quarantine HTML attachments, so remarks go
-    in the body."""
+    """The council PDF and spreadsheets, never HTML: municipal mail filters quarantine HTML
+    attachments, so remarks go in the body (and the PDF)."""
     y = ctx.newest_year
     stem = att.file_stem("omgoerelsesprocenter", y, m)
-    figures = att.figure_table(ctx.doc, m.code, ctx.mapping, ctx.index)
+    figures = att.figure_table(ctx.doc, m.code, ctx.mapping, ctx.index, ctx.council.per_map)
     provisions = att.provision_table(ctx.doc, m.code, ctx.mapping, ctx.index)
     out = [
         att.Attachment(
@@ -281,6 +288,11 @@ def _attachments(ctx: Context, m: Municipality) -> list[att.Attachment]:
                 name, att.CSV_TYPE, att.to_csv(provisions), "sagerne fordelt på paragraffer (CSV)"
             )
         )
+    # The council's paper belongs to the publication, not to a round's invitation: before
+    # the deadline the figures are not public and the comments not yet in.
+    pdf = None if ctx.invitation is not None else _council_pdf(ctx, m)
+    if pdf is not None:
+        out.insert(0, pdf)
     sheets = [figures, *([provisions] if provisions else []), att.source_table(ctx.doc)]
     about = "de samme tal som Excel-regneark" + (
         ", også fordelt på paragraffer" if provisions else ""
@@ -294,6 +306,24 @@ def _attachments(ctx: Context, m: Municipality) -> list[att.Attachment]:
         )
     )
     return out
+
+
+def _council_pdf(ctx: Context, m: Municipality) -> att.Attachment | None:
+    """The council PDF (the same file as on the municipality's page); a PDF that cannot be
+    made is logged and left out, never stopping the mail."""
+    try:
+        data = ctx.council.pdf(m)
+    except Exception:
+        _logger().exception("council PDF of %s not made; the mail goes without it", m.full_name)
+        return None
+    return att.Attachment(
+        council_pdf.file_name(m, ctx.council.latest),
+        council_pdf.PDF_TYPE,
+        data,
+        "tallene, sammenligningen med landet, bemærkningerne og kilden som PDF på én til to "
+        "A4-sider, klar til kommunalbestyrelsens dagsorden (den samme PDF ligger på "
+        "kommunens side)",
+    )
 
 
 @dataclass(frozen=True)
@@ -352,6 +382,7 @@ class AreaView:
     national_label: str  # the national figure's own name ('Hele landet', or a partial one)
     national_value: str
     comparison: str = ""  # within / above / below what chance gives (domain.comparison)
+    modtagere: str = ""  # Danmarks Statistik's count (or that it has none), per 1,000 cases
 
 
 def _area_view(ctx: Context, f: Figure, previous_year: int | None) -> AreaView:
@@ -423,7 +454,18 @@ def _area_view(ctx: Context, f: Figure, previous_year: int | None) -> AreaView:
         national_label=national_label,
         national_value=national_value,
         comparison=comparison.sentence(comparison.verdict(f, land), national_label),
+        modtagere=_recipients(ctx, f, national_label),
     )
+
+
+def _recipients(ctx: Context, f: Figure, national_label: str) -> str:
+    """'40 borgere modtog ydelser på området i 2023 (Danmarks Statistik). Det svarer til …',
+    as on the site; '' without the input."""
+    if ctx.council.per_map is None:
+        return ""
+    m = registry().by_code(f.kommunekode)
+    shown = ctx.council.per_map.shown(f, m.name, national_label)
+    return no_break(" ".join(filter(None, (shown.sentence, shown.rate_sentence))))
 
 
 def _view(ctx: Context, m: Municipality, files: list[att.Attachment]) -> dict[str, Any]:
@@ -524,3 +566,9 @@ def _message_id(extract_id: str, code: str, sender: str, kind: str = "omgoerelse
     same mail."""
     domain = sender.partition("@")[2] or "danmarkskort.invalid"
     return f"<{kind}.{extract_id[:32]}.{code}@{domain}>"
+
+
+def _logger() -> logging.Logger:
+    """A child of the function's Powertools logger, as mail/job.py's."""
+    service = os.environ.get("POWERTOOLS_SERVICE_NAME") or "service_undefined"
+    return logging.getLogger(f"{service}.{__name__}")

@@ -22,6 +22,7 @@ from typing import Any
 
 from danmarkskort.config.sources import BucketSource, ConfigSource, layered
 from danmarkskort.domain.areas import load_mapping
+from danmarkskort.domain.beneficiaries import load_reported
 from danmarkskort.domain.figures import FiguresDoc, figure_from_dict, load_announced
 from danmarkskort.domain.record import PublishedComment, load_record, published_doc
 from danmarkskort.domain.remarks import load_remark_book, with_comments
@@ -76,6 +77,8 @@ def mail_context(
     texts = load_mail_texts(config)
     corrections = _corrections(mailing) if mailing is not None else {}
     correction_year = mailing.aar if mailing is not None and mailing.kind == "correction" else None
+    # A rejected file never stops the mails: they go without it (and the log says why).
+    beneficiaries = load_reported(config, mapping, doc.extract_id)
     return Context(
         doc=doc,
         mapping=mapping,
@@ -88,6 +91,7 @@ def mail_context(
         correction_year=correction_year,
         only=None if mailing is None or mailing.kommuner is None else frozenset(mailing.kommuner),
         invitation=invitation,
+        beneficiaries=beneficiaries.table,
     )
 
 

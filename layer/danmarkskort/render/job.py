@@ -16,6 +16,7 @@ from danmarkskort.config.loader import load
 from danmarkskort.config.models import HoeringFile
 from danmarkskort.config.sources import CONFIG_PREFIX, BucketSource, ConfigSource, layered
 from danmarkskort.domain.areas import load_mapping
+from danmarkskort.domain.beneficiaries import load_reported
 from danmarkskort.domain.figures import FiguresDoc, load_announced
 from danmarkskort.domain.record import (
     Merge,
@@ -367,6 +368,7 @@ class RenderJob:
         published_figures = published_doc(record, doc)
         source = layered(BucketSource(self.data))
         mapping = load_mapping(source)
+        beneficiaries = load_reported(source, mapping, doc.extract_id)
         site = build_site(
             published_figures,
             remarks=with_comments(load_remark_book(source, mapping), record.comments),
@@ -385,6 +387,7 @@ class RenderJob:
             },
             changelog=record.changelog,
             publisher=load_publisher(source),
+            beneficiaries=beneficiaries.table,
         )
         years = list(published_figures.years)
         about = {
@@ -393,6 +396,13 @@ class RenderJob:
             "received": doc.received,
             "years": years,
             **extra,
+            # The optional recipients input: used, or rejected with its problems (never
+            # absent from the figures' publication for it).
+            **(
+                {"beneficiaries": beneficiaries.report()}
+                if beneficiaries.status != "absent"
+                else {}
+            ),
             "figures_key": figures_key,
             "record_key": record_key,
             "links": site.links,
@@ -430,4 +440,7 @@ class RenderJob:
             links=SiteLinks.model_validate(site.links),
         )
         self.bus.emit(published)
-        return {"status": "published", **published.to_detail()}
+        result: dict[str, Any] = {"status": "published", **published.to_detail()}
+        if beneficiaries.status != "absent":
+            result["beneficiaries"] = beneficiaries.report()
+        return result

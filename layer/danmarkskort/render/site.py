@@ -26,6 +26,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -35,10 +37,12 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from danmarkskort import council_pdf, xlsx_writer
 from danmarkskort import text as fmt
-from danmarkskort import xlsx_writer
+from danmarkskort.domain import beneficiaries as dst
 from danmarkskort.domain import comparison
 from danmarkskort.domain.areas import Mapping
+from danmarkskort.domain.beneficiaries import BeneficiaryTable, PerMap, Shown
 from danmarkskort.domain.figures import FIELDS, Figure, FiguresDoc, Provision, csv_cell
 from danmarkskort.domain.municipalities import NATIONAL_CODE, Municipality, registry
 from danmarkskort.domain.record import ChangeEntry, Correction, correction_text
@@ -212,6 +216,7 @@ def _tooltip(
     remarks: list[Remark],
     threshold: int,
     verdict: comparison.Verdict | None = None,
+    beneficiaries: Shown | None = None,
 ) -> list[str]:
     lines = [name]
     if f.realitetsbehandlede == 0:
@@ -230,6 +235,8 @@ def _tooltip(
             lines.append(f"Ændring fra {f.aar - 1}: {fmt.pp(shown.change)}")
         if verdict:
             lines.append(comparison.short(verdict))
+    if beneficiaries is not None:
+        lines.extend(beneficiaries.tooltip)
     lines.extend(_tip_remark(r) for r in remarks)
     return lines
 
@@ -258,8 +265,12 @@ class _Renderer:
         provenance: dict[int, dict[str, str]] | None = None,
         changelog: tuple[ChangeEntry, ...] = (),
         publisher: Publisher | None = None,
+        beneficiaries: BeneficiaryTable | None = None,
     ) -> None:
         self.ix = _Index(doc, mapping)
+        self.beneficiaries = beneficiaries
+        self.per_map = PerMap(beneficiaries, doc.figures) if beneficiaries is not None else None
+        self.pdf_sizes: dict[str, int] = {}  # the council PDFs made, by path
         self.publisher = publisher or bundled_publisher()
         self.provenance = provenance or {}
         self.changelog = changelog
@@ -319,7 +330,16 @@ class _Renderer:
             remarks = self.remarks.for_municipality(shape.code, aar, omraade)
             shown = self.ix.shown(f)
             verdict = comparison.verdict(f, national)
-            tip = _tooltip(m.name, f, shown, area.navn, remarks, self.doc.lav_n_threshold, verdict)
+            tip = _tooltip(
+                m.name,
+                f,
+                shown,
+                area.navn,
+                remarks,
+                self.doc.lav_n_threshold,
+                verdict,
+                self.recipients(f, m),
+            )
             # Worked out here once, not per tile in the templates: the map of each year and
             # area is drawn six times (year page, SVG, HTML; versioned and entry point).
             marks = "ingen" if pattern == "ingen" else f"klasse-{cls.index if cls else -1}"
@@ -368,6 +388,14 @@ class _Renderer:
         view["content"] = _MapContent(self.env, view, self.style)
         self._maps[key] = view
         return view
+
+    def recipients(self, f: Figure, m: Municipality) -> Shown | None:
+        """Danmarks Statistik's recipients beside a municipality's figure; None without the
+        input (absent or rejected: the figures are shown without it)."""
+        if self.per_map is None:
+            return None
+        national = self.ix.get(f.aar, f.omraade, NATIONAL_CODE)
+        return self.per_map.shown(f, m.name, fmt.national_name(national))
 
     def _page(self, template: str, base: str, canonical: str | None = None, **ctx: Any) -> bytes:
         """A page; ``canonical`` is its stable path from the site root (an entry point, never
@@ -460,6 +488,7 @@ class _Renderer:
                     "remarks": self.remarks.for_municipality(m.code, self.latest, omraade),
                     "provisions": self._provisions(m.code, self.latest, omraade),
                     "pooled": self._pooled(rows),
+                    "modtagere": self.recipients(rows[-1]["f"], m),
                 }
             )
         remarks = self._remarks_over_years(m.code)
@@ -469,6 +498,8 @@ class _Renderer:
             for c in e.corrections
             if c.kommunekode == m.code
         ]
+        pdf = council_pdf.site_path(m)
+        size = self.pdf_sizes.get(pdf)
         return self._page(
             "kommune.html",
             base,
@@ -477,6 +508,7 @@ class _Renderer:
             area_views=areas,
             remarks=remarks,
             corrected=corrected,
+            pdf={"href": pdf, "kb": fmt.number(max(1, round(size / 1024)))} if size else None,
         )
 
     def _pooled(self, rows: list[dict[str, Any]]) -> dict[str, str] | None:
@@ -578,7 +610,11 @@ class _Renderer:
                 }
             )
         return self._page(
-            "laesevejledning.html", base, "laesevejledning.html", arrangements=arrangements
+            "laesevejledning.html",
+            base,
+            "laesevejledning.html",
+            arrangements=arrangements,
+            modtagere=self.per_map is not None,
         )
 
     def _year_figures(self, years: list[int]) -> list[Figure]:
@@ -591,6 +627,10 @@ class _Renderer:
         """The SHOWN_FIELDS of a figure: what the pages and mails show for it."""
         s = self.ix.shown(f)
         return (s.rate, s.ci_lav, s.ci_hoej, s.change)
+
+    def _recipient_values(self, f: Figure) -> tuple[int | float | None, ...]:
+        """The open data's recipients columns (dst.OPEN_DATA_FIELDS); none without the input."""
+        return self.per_map.values(f) if self.per_map is not None else ()
 
     def _source(self, aar: int) -> dict[str, str]:
         """The extract this year's figures come from (not always this publication's)."""
@@ -606,12 +646,14 @@ class _Renderer:
         decimal, UTF-8 with BOM), then the values as shown on the pages (SHOWN_FIELDS)."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow((*FIELDS, *SHOWN_FIELDS))
+        extra = dst.OPEN_DATA_FIELDS if self.per_map is not None else ()
+        writer.writerow((*FIELDS, *SHOWN_FIELDS, *extra))
         for f in self._year_figures(years):
             writer.writerow(
                 [
                     *(csv_cell(getattr(f, name)) for name in FIELDS),
                     *(csv_cell(v) for v in self._shown_values(f)),
+                    *(csv_cell(v) for v in self._recipient_values(f)),
                 ]
             )
         return ("\ufeff" + out.getvalue()).encode("utf-8")
@@ -651,6 +693,7 @@ class _Renderer:
             "Kommune",
             *xlsx_writer.figure_columns(self.doc.lav_n_threshold),
             *xlsx_writer.UNROUNDED_COLUMNS,
+            *(dst.COLUMNS if self.per_map is not None else ()),
         )
         rows = tuple(
             (
@@ -660,6 +703,7 @@ class _Renderer:
                 f.kommune,
                 *xlsx_writer.figure_cells(f, self.ix.shown(f)),
                 *xlsx_writer.unrounded_cells(f),
+                *self._recipient_values(f),
             )
             for f in self._year_figures([aar])
         )
@@ -680,6 +724,11 @@ class _Renderer:
             {
                 **{k: getattr(f, k) for k in f.__dataclass_fields__},
                 **dict(zip(SHOWN_FIELDS, self._shown_values(f), strict=True)),
+                **(
+                    dict(zip(dst.OPEN_DATA_FIELDS, self.per_map.values(f), strict=True))
+                    if self.per_map is not None
+                    else {}
+                ),
             }
             for f in self._year_figures([aar])
         ]
@@ -694,6 +743,7 @@ class _Renderer:
             "lav_n_threshold": self.doc.lav_n_threshold,
             "aar": aar,
             "afrunding": SHOWN_NOTE,
+            **({"modtagere": RECIPIENTS_NOTE} if self.per_map is not None else {}),
             "figures": figures,
         }
         json_bytes = json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
@@ -709,6 +759,12 @@ SHOWN_NOTE = (
     "fuld præcision."
 )
 
+RECIPIENTS_NOTE = (
+    "modtagere er Danmarks Statistiks antal borgere, der modtog ydelser på området i "
+    "modtagere_aar (det nyeste år i filen, højst to år før aar); sager_pr_1000_modtagere er "
+    "de realitetsbehandlede sager i aar pr. 1.000 modtagere. For hele landet (000) er begge "
+    "summen over de kommuner, der har et tal. Tomme felter: Danmarks Statistik har ikke tal."
+)
 
 HTML = "text/html; charset=utf-8"
 SVG = "image/svg+xml; charset=utf-8"
@@ -729,9 +785,11 @@ def build_site(
     provenance: dict[int, dict[str, str]] | None = None,
     changelog: tuple[ChangeEntry, ...] = (),
     publisher: Publisher | None = None,
+    beneficiaries: BeneficiaryTable | None = None,
 ) -> Site:
     """Every file of the site for this figures document (versioned files and entry points).
-    ``provenance``: per year, the extract its figures come from (the record's sources)."""
+    ``provenance``: per year, the extract its figures come from (the record's sources);
+    ``beneficiaries``: Danmarks Statistik's recipients (domain/beneficiaries.py), if any."""
     version = version or version_for(doc)
     published = published or datetime.now(UTC).isoformat(timespec="seconds")
     r = _Renderer(
@@ -746,6 +804,7 @@ def build_site(
         provenance=provenance,
         changelog=changelog,
         publisher=publisher,
+        beneficiaries=beneficiaries,
     )
     vroot = f"{VERSION_PREFIX}{version}/"
     files: list[SiteFile] = []
@@ -789,6 +848,12 @@ def build_site(
     remarks_csv = r.remarks_csv()
     files.append(SiteFile(REMARKS_CSV, remarks_csv, CSV))
     entries.append(SiteFile(REMARKS_CSV, remarks_csv, CSV))
+    # The council PDF next to each municipality's page (the same file as its mail's).
+    pdfs = _council_pdfs(doc, r, site_url)
+    for path, body in pdfs.items():
+        files.append(SiteFile(path, body, council_pdf.PDF_TYPE))
+        entries.append(SiteFile(path, body, council_pdf.PDF_TYPE))
+    r.pdf_sizes = {path: len(body) for path, body in pdfs.items()}
     for m in registry().municipalities:
         both(municipality_path(m), lambda b, m=m: r.municipality_page(m, b), HTML)
     both("laesevejledning.html", r.guide, HTML)
@@ -804,6 +869,25 @@ def build_site(
         "year_page": f"{vroot}{{aar}}/index.html",
     }
     return Site(version=version, files=tuple(files), entry_points=tuple(entries), links=links)
+
+
+def _council_pdfs(doc: FiguresDoc, r: _Renderer, site_url: str) -> dict[str, bytes]:
+    """Each municipality's council PDF by its path; one that cannot be made is logged and
+    left out (its page then has no link), never stopping the site."""
+    pdfs = council_pdf.CouncilPdfs(doc, r.mapping, r.remarks, r.beneficiaries, site_url)
+    out: dict[str, bytes] = {}
+    for m in registry().municipalities:
+        try:
+            out[council_pdf.site_path(m)] = pdfs.pdf(m)
+        except Exception:
+            _logger().exception("council PDF of %s not made; its page has no link", m.full_name)
+    return out
+
+
+def _logger() -> logging.Logger:
+    """A child of the function's Powertools logger, as render/job.py's."""
+    service = os.environ.get("POWERTOOLS_SERVICE_NAME") or "service_undefined"
+    return logging.getLogger(f"{service}.{__name__}")
 
 
 _BASE = "\x00base\x00"  # stands for the links' base while a map's marks are drawn

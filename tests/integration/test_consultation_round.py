@@ -324,3 +324,19 @@ def test_a_correction_of_a_published_year_is_published_at_once(round_, monkeypat
     _, mails = round_.deliver()
     assert [m["X-Danmarkskort-Kommunekode"] for m in mails] == ["155"]
     assert str(mails[0]["Subject"]).startswith("Rettelse: ")
+
+
+def test_a_round_being_replaced_takes_no_comment_and_is_not_published(round_):
+    """Replacing a round first marks it "superseded" (then the comments are carried over):
+    an opening interrupted there leaves a round that neither takes comments nor publishes."""
+    opened = round_.upload(extract(A, "2026-11-30T09:00:00+00:00"))
+    _, invitations = round_.deliver()
+    link = links_of(invitations)["155"]
+    current = round_.data("hoering/current.json")
+    current["status"] = "superseded"
+    round_.aws.s3.put_object(
+        Bucket=DATA_BUCKET, Key="hoering/current.json", Body=json.dumps(current).encode()
+    )
+    assert round_.page("GET", link).status == 410
+    assert round_.due(opened["round_id"])["status"] == "not_current"
+    assert round_.aws.keys(SITE_BUCKET) == []

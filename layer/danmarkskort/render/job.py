@@ -215,13 +215,27 @@ class RenderJob:
         )
         current = rounds.current()
         superseded = None
-        if current is not None and current.round_id != rid and current.status == "open":
+        replacing = ("open", "superseded")  # "superseded": an interrupted earlier attempt
+        if current is not None and current.round_id != rid and current.status in replacing:
             # A newer extract while a round is open: it replaces that round. The comments
             # already made are kept: they come into the new round (and may be changed there).
+            # The old round stops taking comments first, and what the comment function had
+            # begun to write is let finish, so none is left behind in the old round.
             superseded = current.round_id
-            self._carry_over(rounds, current.round_id, opened)
+            if current.status == "open":
+                rounds.set_current(
+                    CurrentRound(
+                        round_id=superseded,
+                        status="superseded",
+                        frist=current.frist,
+                        changed=self.now(),
+                    )
+                )
+                if self.settle_seconds:
+                    time.sleep(self.settle_seconds)
+            self._carry_over(rounds, superseded, opened)
             if self.scheduler is not None:
-                self.scheduler.cancel(schedule_name(current.round_id))
+                self.scheduler.cancel(schedule_name(superseded))
         rounds.put_round(opened)
         if current is None or current.round_id != rid:
             rounds.set_current(
@@ -285,7 +299,7 @@ class RenderJob:
         if self.data.exists(published_key(rid)):
             return {"status": "already_published", "round_id": rid}
         current = rounds.current()
-        if current is None or current.round_id != rid:
+        if current is None or current.round_id != rid or current.status == "superseded":
             return {
                 "status": "not_current",
                 "round_id": rid,

@@ -14,11 +14,7 @@ from __future__ import annotations
 import contextlib
 import io
 import re
-import signal
-import socket
 import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -30,6 +26,7 @@ import pytest
 
 from tests.browser.conftest import serious_violations
 from tests.invitations import free_port, invitation_link
+from tests.local_serve import start_serve, stop_serve
 
 pytestmark = pytest.mark.browser
 
@@ -56,46 +53,12 @@ class Round:
 
     def start(self) -> None:
         assert self.serve is None
-        self.serve = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "danmarkskort_tools.cli",
-                "serve",
-                str(self.out),
-                "--state",
-                str(self.state),
-                "--port",
-                str(self.port),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        deadline = time.monotonic() + 120  # it restores the state first, then listens
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=2):
-                    return
-            except OSError:
-                if self.serve.poll() is not None:
-                    err = self.serve.stderr.read() if self.serve.stderr else b""
-                    pytest.fail(f"serve ended ({self.serve.returncode}): {err.decode()}")
-                if time.monotonic() > deadline:
-                    pytest.fail("serve did not listen within 120 s")
-                time.sleep(0.2)
+        self.serve = start_serve(self.out, self.port, state=self.state)
 
     def stop(self) -> None:
-        if self.serve is None:
-            return
-        self.serve.send_signal(signal.SIGINT)  # as Ctrl-C: serve lets go of the state
-        try:
-            self.serve.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.serve.terminate()
-            self.serve.wait(timeout=10)
-        if self.serve.stderr:
-            self.serve.stderr.close()
-        self.serve = None
+        if self.serve is not None:
+            stop_serve(self.serve)
+            self.serve = None
 
 
 @pytest.fixture(scope="module")

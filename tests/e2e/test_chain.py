@@ -23,6 +23,9 @@ from danmarkskort_tools.local.chain import local_overrides
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
+from tests.invitations import free_port
+from tests.local_serve import serving
+
 REPO = Path(__file__).resolve().parents[2]
 EXTRACT_NAME = "Ankestyrelsen udtræk 2023-2024 – Dragør & Tårnby.csv"
 
@@ -221,46 +224,18 @@ def test_cli_run_uploads_the_config_directory(tmp_path, capsys):
 
 
 def test_cli_serve_shows_the_site_on_localhost(published):
-    import socket
-    import subprocess
-    import sys
-    import time
     import urllib.request
 
     result, _ = published
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "danmarkskort_tools.cli",
-            "serve",
-            str(result.out),
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as resp:
-                    body = resp.read().decode("utf-8")
-                    ctype = resp.headers["Content-Type"]
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.1)
-        assert "text/html" in ctype
-        assert body == (result.out / "site" / "index.html").read_text(encoding="utf-8")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    port = free_port()
+    with (
+        serving(result.out, port, timeout=15),
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as resp,
+    ):
+        body = resp.read().decode("utf-8")
+        ctype = resp.headers["Content-Type"]
+    assert "text/html" in ctype
+    assert body == (result.out / "site" / "index.html").read_text(encoding="utf-8")
 
 
 # The local AWS signs each function's calls as an IAM user holding that function's policy

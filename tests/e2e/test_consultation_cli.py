@@ -11,11 +11,7 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -29,6 +25,7 @@ from danmarkskort_tools.local.aws import LOCAL_SENDER
 from danmarkskort_tools.local.chain import local_site_url
 
 from tests.invitations import comment_links, free_port, parts, read_mail
+from tests.local_serve import serving
 
 REPO = Path(__file__).resolve().parents[2]
 COMMENT = "Vi har truffet 412 afgørelser i alt; <b>kun</b> 4 blev påklaget & realitetsbehandlet."
@@ -165,43 +162,12 @@ def test_a_refused_publish_leaves_the_output_directory_alone(tmp_path, capsys) -
 
 
 def test_publish_is_refused_while_serve_holds_the_state(opened, capsys) -> None:
-    port = free_port()
-    serve = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "danmarkskort_tools.cli",
-            "serve",
-            str(opened.out),
-            "--state",
-            str(opened.state),
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while True:  # serve takes the state's lock before it listens
-            try:
-                with urllib.request.urlopen(
-                    f"http://127.0.0.1:{port}/forhaandsvisning/", timeout=5
-                ) as resp:
-                    assert resp.status == 200
-                break
-            except (urllib.error.URLError, ConnectionError):
-                if time.monotonic() > deadline or serve.poll() is not None:
-                    raise
-                time.sleep(0.2)
+    with serving(opened.out, free_port(), state=opened.state):
         assert main(["publish", *opened.args()]) == 1
         err = capsys.readouterr().err
         assert "in use by another danmarkskort command" in err, err
         assert "serve" in err and "stop" in err, err  # says what holds it and what to do
         assert str(opened.state) in err and "Traceback" not in err
-    finally:
-        serve.terminate()
-        serve.wait(timeout=30)
     assert not (opened.out / "site").exists()  # nothing was published
 
 

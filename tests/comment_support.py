@@ -4,6 +4,7 @@ store, and the key and links of the round."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
@@ -84,7 +85,7 @@ class MemoryBlobs:
         return len(self.objects[key])
 
     def sha256(self, key: str) -> str:
-        raise NotImplementedError
+        return hashlib.sha256(self.objects[key]).hexdigest()
 
     def exists(self, key: str) -> bool:
         return key in self.objects

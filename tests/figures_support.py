@@ -12,6 +12,7 @@ import math
 import random
 from dataclasses import replace
 
+from danmarkskort.domain.beneficiaries import BeneficiaryTable
 from danmarkskort.domain.figures import Figure, FiguresDoc, Provision, new_doc
 from danmarkskort.domain.municipalities import NATIONAL_CODE, NATIONAL_NAME, registry
 
@@ -206,3 +207,19 @@ def corrected(
             )
         out.append(f)
     return replace(doc, figures=tuple(out))
+
+
+def beneficiary_table(doc: FiguresDoc) -> BeneficiaryTable:
+    """Danmarks Statistik's recipients for every municipality, area and year of ``doc`` and
+    the year before (the map's reference year), as a full Statistikbanken file gives them:
+    for the benchmarks, so that a site and its mails have every part."""
+    years = {f.aar for f in doc.figures}
+    years |= {aar - 1 for aar in years}
+    areas = {f.omraade for f in doc.figures}
+    counts: dict[tuple[str, str, int], int | None] = {
+        (m.code, omraade, aar): 150 + int(m.code) * 7 % 2900
+        for m in registry().municipalities
+        for omraade in areas
+        for aar in years
+    }
+    return BeneficiaryTable(counts)

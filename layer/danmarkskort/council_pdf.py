@@ -250,7 +250,7 @@ class CouncilPdfs:
                 bold=True,
                 after=1,
             )
-            d.paragraph(r.text, size=9.5, after=6)
+            d.paragraph(fmt.no_break(r.text), size=9.5, after=6)
 
     def _source(self, d: Document, m: Municipality) -> None:
         d.heading("Kilde", 2)
@@ -272,7 +272,7 @@ class CouncilPdfs:
                 f"Læsevejledning: {self.site_url}/laesevejledning.html."
             )
         for line in lines:
-            d.paragraph(line, size=9)
+            d.paragraph(fmt.no_break(line), size=9)
 
 
 @lru_cache(maxsize=64)

@@ -14,7 +14,7 @@ Text is written in Windows-1252 (WinAnsiEncoding: every Danish letter, the dashe
 quotes of Danish typography) with two embedded TrueType fonts, DejaVu Sans and its bold,
 subset once to those characters by scripts/pdf_fonts.py; their metrics come from
 data/pdf-fonts.json, so no font library is needed at run time. Characters outside
-Windows-1252 are replaced by their nearest ASCII spelling (− by -, ≤ by <=) or '?'.
+Windows-1252 are replaced by their nearest spelling in it (− by –, ≤ by <=) or '?'.
 The font objects are built once per process and shared by every document.
 
 Deterministic: the same content and creation time give the same bytes (render's copy on the
@@ -42,7 +42,7 @@ GREY: Colour = (0.4, 0.4, 0.4)
 
 _REPLACE = str.maketrans(
     {
-        "\u2212": "-",
+        "\u2212": "\u2013",  # the minus as an en dash, as Danish print without a minus
         "\u2009": "\u00a0",
         "\u202f": "\u00a0",
         "\u2011": "-",

@@ -62,12 +62,12 @@ def read(data: bytes):
 
 def plain(reader) -> str:
     """The text of every page, with lines joined (a sentence may wrap); no-break spaces and
-    minus signs as the PDF writes them (a space, '-')."""
+    minus signs as the PDF writes them (a space, an en dash)."""
     return norm(" ".join(p.extract_text() for p in reader.pages))
 
 
 def norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text.replace("\u2212", "-"))
+    return re.sub(r"\s+", " ", text.replace("\u2212", "\u2013"))
 
 
 def test_metadata_language_tagging_and_size(pdfs) -> None:
@@ -270,7 +270,7 @@ def test_odd_remark_text_is_written_not_refused(doc) -> None:
     mapping = default_mapping()
     r = read(council_pdf.CouncilPdfs(doc, mapping, RemarkBook((odd,))).pdf(DRAGOER))
     text = plain(r)
-    assert "Tallene 2024 - se note >= 3 ?" in text
+    assert "Tallene 2024 – se note >= 3 ?" in text
     widths = pdf_writer.Document("x").wrap("x" * 300, pdf_writer.CONTENT_W, 9.5)
     assert len(widths) > 1 and b"".join(widths) == b"x" * 300  # cut, nothing lost
     assert len(r.pages) > 2  # long remarks flow onto more pages
@@ -294,3 +294,21 @@ def test_council_pdfs_of_a_correction_mail_are_about_the_newest_year(doc) -> Non
     ctx = dataclasses.replace(context(doc=doc), correction_year=2023)
     assert ctx.newest_year == 2023
     assert ctx.council.latest == 2024  # the page's year: the same PDF as on the site
+
+
+def test_dates_and_legal_references_are_not_wrapped_apart(doc) -> None:
+    """'2. juni 2025', '1. januar 2007' and '§ 79 b' keep their no-break spaces in the PDF."""
+    remark = Remark(
+        "155",
+        "bemaerkning",
+        "Aftalen gælder fra 1. januar 2007 efter § 79 b, stk. 2. " * 6,
+        (),
+        None,
+        None,
+        "Social- og Boligministeriet",
+    )
+    r = read(council_pdf.CouncilPdfs(doc, default_mapping(), RemarkBook((remark,))).pdf(DRAGOER))
+    raw = " ".join(p.extract_text() for p in r.pages)
+    assert raw.count("1.\u00a0januar") == 6 and raw.count("§\u00a079") == 6
+    assert "stk.\u00a02" in raw
+    assert "modtaget 2.\u00a0juni" in raw.replace("\n", " ")

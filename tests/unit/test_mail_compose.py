@@ -186,6 +186,40 @@ def test_remarks_are_escaped_in_html_and_kept_in_text():
     assert "Kommunens egen kommentar" in html
 
 
+def test_a_remark_spelling_the_boundary_cannot_cut_the_mail():
+    """The MIME boundaries are fixed ("=_danmarkskort_…"); "=" is always escaped in
+    quoted-printable and never followed by "_" in base64, so text that spells a boundary
+    stays text."""
+    sneaky = "--=_danmarkskort_mixed --=_danmarkskort_alternative-- Content-Type: text/html"
+    remarks = {"remarks": [{"kommunekode": "101", "kind": "kommentar", "text": sneaky}]}
+    ctx = context(Source(remarks_json=json.dumps(remarks).encode()))
+    mail, msg = mail_for(ctx, "101")
+    assert b"\r\n--=_danmarkskort_mixed\r\n" in mail.raw  # the real boundaries are there
+    assert not msg.defects and not any(p.defects for p in msg.walk())
+    assert [p.get_content_type() for p in msg.walk()] == [
+        "multipart/mixed",
+        "multipart/alternative",
+        "text/plain",
+        "text/html",
+        "application/pdf",
+        "text/csv",
+        "text/csv",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ]
+    assert "--=_danmarkskort_mixed" in msg.get_body(("plain",)).get_content()
+
+
+def test_mime_version_only_on_the_message_and_danish_names_encoded():
+    recipients = json.dumps(
+        {"recipients": {"101": [{"address": "post@kk.example.invalid", "name": "Økonomi, Ærø"}]}}
+    ).encode()
+    mail, msg = mail_for(context(Source(recipients_json=recipients)), "101")
+    assert mail.raw.count(b"MIME-Version:") == 1 and msg["MIME-Version"] == "1.0"
+    assert str(msg["To"]) == '"Økonomi, Ærø" <post@kk.example.invalid>'
+    assert msg["To"].addresses[0].addr_spec == "post@kk.example.invalid"
+    assert all(len(line) <= 78 for line in mail.raw.split(b"\r\n"))  # folded, RFC 5322
+
+
 def test_municipality_without_recipient():
     recipients = json.dumps({"recipients": {"155": "post@dragoer.dk"}}).encode()
     ctx = context(Source(recipients_json=recipients))

@@ -40,8 +40,6 @@ from __future__ import annotations
 
 import csv
 import io
-import logging
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -52,6 +50,7 @@ from danmarkskort.config.sources import ConfigSource
 from danmarkskort.domain.areas import Mapping as AreaMapping
 from danmarkskort.domain.figures import Figure
 from danmarkskort.domain.municipalities import name_key, near_miss, resolve_instance, slugify
+from danmarkskort.log import child_logger
 
 FILE = "modtagere.csv"
 AREA_FILE = "modtagere-{omraade}.csv"
@@ -289,8 +288,7 @@ def load_reported(source: ConfigSource, mapping: AreaMapping, extract_id: str) -
     file, line and field that is wrong). Render and notify both load it so."""
     loaded = load_beneficiaries(source, mapping)
     if loaded.status == "rejected":
-        service = os.environ.get("POWERTOOLS_SERVICE_NAME") or "service_undefined"
-        logging.getLogger(f"{service}.{__name__}").warning(
+        child_logger(__name__).warning(
             "recipients of benefits (Danmarks Statistik) not used: " + "; ".join(loaded.messages()),
             extra={"beneficiaries": loaded.report(), "extract_id": extract_id},
         )

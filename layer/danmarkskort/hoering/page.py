@@ -59,6 +59,7 @@ from danmarkskort.hoering.comments import (
 from danmarkskort.hoering.round import AuditEntry, Comment, Round, RoundMunicipality
 from danmarkskort.hoering.store import RoundStore
 from danmarkskort.hoering.tokens import LINK_PATH, Claims, TokenError, TokenExpired, verify
+from danmarkskort.templates import with_built_bytecode
 
 MAX_BODY_BYTES = 32 * 1024
 MAX_FIELDS = 50
@@ -177,7 +178,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(pct=fmt.pct, num=fmt.number, sager=fmt.cases, tidspunkt=moment)
-    return env
+    return with_built_bytecode(env, "danmarkskort.hoering")
 
 
 @cache

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +34,7 @@ from danmarkskort.events import (
 from danmarkskort.hoering import tokens
 from danmarkskort.hoering.round import round_figures_key
 from danmarkskort.hoering.store import RoundStore
+from danmarkskort.log import child_logger
 from danmarkskort.mail.compose import (
     ComposedMail,
     Context,
@@ -240,7 +240,4 @@ class NotifyJob:
 
 
 def _logger() -> logging.Logger:
-    """A child of the function's Powertools logger (named after its service, as Powertools'
-    own child loggers are), so a warning is one JSON line with the invocation's context."""
-    service = os.environ.get("POWERTOOLS_SERVICE_NAME") or "service_undefined"
-    return logging.getLogger(f"{service}.{__name__}")
+    return child_logger(__name__)

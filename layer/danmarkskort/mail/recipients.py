@@ -8,7 +8,7 @@ break (a CR/LF in a header value is how header injection works).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from email.headerregistry import Address
+from email.utils import formataddr
 
 from danmarkskort.config.fields import address_problem, unsafe_character
 from danmarkskort.config.loader import load, parse
@@ -21,9 +21,9 @@ class Recipient:
     address: str
     name: str = ""
 
-    def header(self) -> Address:
-        user, _, domain = self.address.partition("@")
-        return Address(display_name=self.name, username=user, domain=domain)
+    def header(self) -> str:
+        """'Dragør Kommune <post@dragoer.dk>', the name an RFC 2047 encoded word if need be."""
+        return formataddr((self.name, self.address), charset="utf-8")
 
 
 class RecipientBook:

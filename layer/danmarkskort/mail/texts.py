@@ -6,7 +6,6 @@ Legal text lives in data because the law changes (§ 79 b, stk. 2-3 may lapse on
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -14,19 +13,7 @@ from typing import Any
 from danmarkskort.config.loader import load, parse
 from danmarkskort.config.models import ContactEntry, MailFile
 from danmarkskort.config.sources import ConfigSource
-from danmarkskort.text import danish_time, long_date
-
-NBSP = "\u00a0"
-# '§ 79 b', 'stk. 2', '1. januar': keep them on one line when the text is wrapped.
-_NO_BREAK = re.compile(
-    r"(§§?|stk\.|nr\.|\b\d{1,2}\.) "
-    r"(?=\d|januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december)"
-)
-
-
-def no_break(text: str) -> str:
-    """Non-breaking spaces inside legal references and dates."""
-    return _NO_BREAK.sub(lambda m: m.group(1) + NBSP, text)
+from danmarkskort.text import NBSP, danish_time, long_date, no_break
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,6 @@ import csv
 import io
 import json
 import logging
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -47,9 +46,11 @@ from danmarkskort.domain.figures import FIELDS, Figure, FiguresDoc, Provision, c
 from danmarkskort.domain.municipalities import NATIONAL_CODE, Municipality, registry
 from danmarkskort.domain.record import ChangeEntry, Correction, correction_text
 from danmarkskort.domain.remarks import Remark, RemarkBook
+from danmarkskort.log import child_logger
 from danmarkskort.render.geometry import LABEL_SIZE, MapGeometry
 from danmarkskort.render.publisher import STATEMENT_PAGE, Publisher, bundled_publisher
 from danmarkskort.render.style import MapStyle
+from danmarkskort.templates import with_built_bytecode
 
 # data/bemaerkninger.csv: the remarks and comments on the published figures, one row each.
 REMARKS_CSV = "data/bemaerkninger.csv"
@@ -162,7 +163,7 @@ def environment() -> Environment:
         sager=fmt.cases,
         dato=fmt.long_date,
     )
-    return env
+    return with_built_bytecode(env, "danmarkskort.render")
 
 
 def _static(name: str) -> bytes:
@@ -401,11 +402,15 @@ class _Renderer:
         """A page; ``canonical`` is its stable path from the site root (an entry point, never
         under v/<version>/), declared so that shared links and search engines land on the
         current figures. Snippets have none: they are embedded elsewhere."""
-        root = _root(base, self.version)
         href = None
         if canonical is not None:
             page = "" if canonical == "index.html" else canonical
-            href = f"{self.site_url}/{page}" if self.site_url else (root + page or "./")
+            if self.site_url:
+                href = f"{self.site_url}/{page}"
+            elif base == _BASE:
+                href = _ROOT + page if page else _HOME
+            else:
+                href = _home(_root(base, self.version) + page)
         return (
             self.env.get_template(template)
             .render(**self.common, base=base, canonical=href, **ctx)
@@ -811,10 +816,13 @@ def build_site(
     entries: list[SiteFile] = []
 
     def both(path: str, render: Any, content_type: str) -> None:
-        """The page inside the version and as an entry point linking into it."""
+        """The page inside the version and as an entry point linking into it: rendered once,
+        with stand-ins for its links' base and the site root, then given the two bases (the
+        two copies differ in nothing else; rendering each took half the site's time)."""
         depth = "../" * path.count("/")
-        files.append(SiteFile(path, render(depth), content_type))
-        entries.append(SiteFile(path, render(depth + vroot), content_type))
+        body = render(_BASE)
+        files.append(SiteFile(path, _based(body, depth, version), content_type))
+        entries.append(SiteFile(path, _based(body, depth + vroot, version), content_type))
 
     for name in STATIC_FILES:
         files.append(SiteFile(f"static/{name}", _static(name), _type(name)))
@@ -885,12 +893,32 @@ def _council_pdfs(doc: FiguresDoc, r: _Renderer, site_url: str) -> dict[str, byt
 
 
 def _logger() -> logging.Logger:
-    """A child of the function's Powertools logger, as render/job.py's."""
-    service = os.environ.get("POWERTOOLS_SERVICE_NAME") or "service_undefined"
-    return logging.getLogger(f"{service}.{__name__}")
+    return child_logger(__name__)
 
 
-_BASE = "\x00base\x00"  # stands for the links' base while a map's marks are drawn
+# Stand-ins for the links' base and the site root while a page or a map's marks are drawn;
+# NUL occurs in no text of a page, so the stand-ins cannot be confused with it.
+_BASE = "\x00base\x00"
+_ROOT = "\x00root\x00"
+_HOME = "\x00home\x00"  # the site root as a link of its own: never empty
+
+
+def _home(path: str) -> str:
+    return path or "./"
+
+
+def _based(body: bytes, base: str, version: str) -> bytes:
+    """A page rendered with the stand-ins, its links now starting with ``base`` (escaped as
+    the autoescaping templates would)."""
+    root = _root(base, version)
+    out = (
+        body.replace(_BASE.encode(), str(escape(base)).encode())
+        .replace(_ROOT.encode(), str(escape(root)).encode())
+        .replace(_HOME.encode(), str(escape(_home(root))).encode())
+    )
+    if b"\x00" in out:
+        raise RuntimeError(f"a page for base {base!r} has a stand-in left in it")
+    return out
 
 
 class _MapContent:

@@ -220,6 +220,21 @@ def test_mime_version_only_on_the_message_and_danish_names_encoded():
     assert all(len(line) <= 78 for line in mail.raw.split(b"\r\n"))  # folded, RFC 5322
 
 
+def test_an_injected_header_is_refused_even_past_the_checks(ctx):
+    """The values are checked where they come from (config, environment); should one slip
+    through, the generator refuses to write it rather than send a header of its own."""
+    import dataclasses
+    from email.errors import HeaderParseError
+
+    from danmarkskort.mail.compose import Draft, draft, mime_message
+
+    d = draft(ctx, registry().by_code("101"))
+    assert isinstance(d, Draft)
+    evil = dataclasses.replace(d, headers=(("Subject", "Tal\r\nBcc: evil@example.invalid"),))
+    with pytest.raises(HeaderParseError, match="embedded header"):
+        mime_message(evil)
+
+
 def test_municipality_without_recipient():
     recipients = json.dumps({"recipients": {"155": "post@dragoer.dk"}}).encode()
     ctx = context(Source(recipients_json=recipients))

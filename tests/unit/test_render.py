@@ -690,3 +690,22 @@ def test_snippet_and_year_page_tooltips_have_the_recipients(recipients_site) -> 
         body = text(recipients_site, path)
         assert "40 modtog ydelser i 2023 (Danmarks Statistik)" in body, path
         assert "Danmarks Statistik har ikke tal for modtagere i 2023" in body, path
+
+
+# --- one render for the versioned page and its entry point ---------------------------------
+
+
+def test_a_page_gets_both_bases_and_a_damaged_stand_in_is_refused():
+    from danmarkskort.render import site as s
+
+    body = f'<a href="{s._BASE}x.html">x</a><link href="{s._HOME}"> NUL\x00 from data'.encode()
+    assert (
+        s._based(body, "../", "abc")
+        == b'<a href="../x.html">x</a><link href="../../../"> NUL\x00 from data'
+    )
+    assert (
+        s._based(body, "v/abc/", "abc")
+        == b'<a href="v/abc/x.html">x</a><link href="./"> NUL\x00 from data'
+    )
+    with pytest.raises(RuntimeError, match="stand-in"):
+        s._based(s._BASE[:-1].encode() + b"x.html", "../", "abc")  # cut: never published

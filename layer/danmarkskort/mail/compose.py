@@ -291,9 +291,10 @@ def draft(ctx: Context, m: Municipality) -> Draft | NoRecipient:
 
 
 # The legacy (compat32) classes of the stdlib email package, not EmailMessage: measured in
-# bench/notify.py's run, EmailMessage's header registry and content manager took about twice
-# as long for the same 98 mails (README, "Composing the mails"). Every header value here is
-# already checked (plain ASCII addresses, no line breaks), so its parsing buys nothing.
+# bench/notify.py's run, EmailMessage's header registry and content manager took two to three
+# times as long for the same 98 mails (README, "Design choices"). Every header value here is
+# already checked (plain ASCII addresses, no line breaks), so its parsing buys nothing; the
+# generator still refuses a value that would smuggle in a header of its own.
 # CRLF line ends for SES and SMTP; no ">From " mangling (that is for mbox files), as the
 # SMTP policy of the modern API.
 _CRLF = compat32.clone(linesep="\r\n", mangle_from_=False)

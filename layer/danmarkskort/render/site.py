@@ -897,10 +897,13 @@ def _logger() -> logging.Logger:
 
 
 # Stand-ins for the links' base and the site root while a page or a map's marks are drawn;
-# NUL occurs in no text of a page, so the stand-ins cannot be confused with it.
+# NUL-delimited, so no text of a page can be taken for one.
 _BASE = "\x00base\x00"
 _ROOT = "\x00root\x00"
 _HOME = "\x00home\x00"  # the site root as a link of its own: never empty
+# What is left of a stand-in that was cut or changed (escaped, truncated) before the bases
+# were given: a page with one is never published.
+_STAND_IN_PARTS = tuple(p.encode() for s in (_BASE, _ROOT, _HOME) for p in (s[:-1], s[1:]))
 
 
 def _home(path: str) -> str:
@@ -916,7 +919,7 @@ def _based(body: bytes, base: str, version: str) -> bytes:
         .replace(_ROOT.encode(), str(escape(root)).encode())
         .replace(_HOME.encode(), str(escape(_home(root))).encode())
     )
-    if b"\x00" in out:
+    if any(part in out for part in _STAND_IN_PARTS):
         raise RuntimeError(f"a page for base {base!r} has a stand-in left in it")
     return out
 

@@ -120,17 +120,16 @@ def email_message(d: object) -> bytes:
     from email.headerregistry import Address
     from email.message import EmailMessage
     from email.policy import SMTP
-    from email.utils import getaddresses
 
     from danmarkskort.mail.compose import Draft
 
     assert isinstance(d, Draft)
     msg = EmailMessage(policy=SMTP)
+    msg["Subject"] = d.subject
+    for name, rs in d.people:
+        msg[name] = [Address(display_name=r.name, addr_spec=r.address) for r in rs]
     for name, value in d.headers:
-        if name in ("From", "To", "Reply-To"):
-            msg[name] = [Address(display_name=n, addr_spec=a) for n, a in getaddresses([value])]
-        else:
-            msg[name] = value
+        msg[name] = value
     msg.set_content(d.text, subtype="plain", charset="utf-8", cte="quoted-printable")
     msg.add_alternative(d.html, subtype="html", charset="utf-8", cte="quoted-printable")
     for a in d.files:

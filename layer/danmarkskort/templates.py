@@ -13,7 +13,6 @@ files. Like ``__pycache__``, the folder is generated and never committed.
 from __future__ import annotations
 
 import hashlib
-import pickle
 from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
@@ -46,13 +45,22 @@ class BuiltBytecode(BytecodeCache):
             env.keep_trailing_newline,
             env.newline_sequence,
             env.block_start_string,
+            env.block_end_string,
             env.variable_start_string,
+            env.variable_end_string,
             env.comment_start_string,
+            env.comment_end_string,
             env.line_statement_prefix,
+            env.line_comment_prefix,
             env.optimized,
+            env.is_async,
             env.autoescape(name) if callable(env.autoescape) else env.autoescape,
-            env.finalize is not None,
+            _passes(env.finalize) if env.finalize is not None else None,
             tuple(sorted(env.extensions)),
+            # what a filter or test is handed (context, environment) is compiled into the
+            # calls of the templates that use it
+            tuple(sorted((n, _passes(f)) for n, f in env.filters.items())),
+            tuple(sorted((n, _passes(f)) for n, f in env.tests.items())),
         )
         return hashlib.sha256(repr(shape).encode()).hexdigest()[:40]
 
@@ -62,7 +70,7 @@ class BuiltBytecode(BytecodeCache):
                 bucket.load_bytecode(f)  # resets itself when the source or versions differ
         except FileNotFoundError:
             return
-        except (OSError, EOFError, ValueError, pickle.UnpicklingError) as exc:
+        except Exception as exc:  # unpickling a damaged file can raise almost anything
             # A damaged file costs a compile, never the page.
             child_logger(__name__).warning(
                 "template bytecode of %s unreadable (%s)", bucket.key, exc
@@ -107,6 +115,11 @@ def compile_bytecode(environments: Iterable[Callable[[], jinja2.Environment]]) -
             cache.writing = False
         written += [cache.directory / f"{cache.get_cache_key(n)}.cache" for n in names]
     return written
+
+
+def _passes(f: object) -> str:
+    """What jinja2 hands the filter, test or finalize function besides its value."""
+    return str(getattr(f, "jinja_pass_arg", ""))
 
 
 def _is_template(name: str) -> bool:

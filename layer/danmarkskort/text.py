@@ -48,13 +48,17 @@ def no_break(text: str) -> str:
     return _NO_BREAK.sub(lambda m: m.group(1) + NBSP, text)
 
 
-@lru_cache(maxsize=65536)
 def round_half_up(value: float, decimals: int) -> Decimal:
-    """Half up on the shown digit (12.25 → 12.3), never Python's banker's rounding.
-    Cached: a site shows each rate and bound on several pages (100,000 calls for 5 years,
-    a few thousand values)."""
+    """Half up on the shown digit (12.25 → 12.3), never Python's banker's rounding."""
+    return _round_half_up(repr(value), decimals)
+
+
+@lru_cache(maxsize=65536)
+def _round_half_up(written: str, decimals: int) -> Decimal:
+    """Cached by the value as written (so -0.0 and 0.0, 1 and 1.0 stay apart): a site shows
+    each rate and bound on several pages, 100,000 calls for 5 years, a few thousand values."""
     quantum = Decimal(1).scaleb(-decimals)
-    return Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP)
+    return Decimal(written).quantize(quantum, rounding=ROUND_HALF_UP)
 
 
 # --- the one rounding rule -------------------------------------------------------------------

@@ -220,19 +220,48 @@ def test_mime_version_only_on_the_message_and_danish_names_encoded():
     assert all(len(line) <= 78 for line in mail.raw.split(b"\r\n"))  # folded, RFC 5322
 
 
-def test_an_injected_header_is_refused_even_past_the_checks(ctx):
-    """The values are checked where they come from (config, environment); should one slip
-    through, the generator refuses to write it rather than send a header of its own."""
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("subject", "Tal\r\nBcc: evil@example.invalid"),
+        ("subject", "Tal\nfortsat"),  # compat32 would write this line as it is
+        ("headers", "abc\x00def"),
+        ("to", "Kommune\r\nBcc: evil@example.invalid"),
+    ],
+)
+def test_an_injected_header_is_refused_even_past_the_checks(ctx, field, value):
+    """The values are checked where they come from (config, environment, figures.json);
+    should one slip through, mime_message refuses it rather than send a header of its own."""
     import dataclasses
-    from email.errors import HeaderParseError
 
     from danmarkskort.mail.compose import Draft, draft, mime_message
+    from danmarkskort.mail.recipients import Recipient
 
     d = draft(ctx, registry().by_code("101"))
     assert isinstance(d, Draft)
-    evil = dataclasses.replace(d, headers=(("Subject", "Tal\r\nBcc: evil@example.invalid"),))
-    with pytest.raises(HeaderParseError, match="embedded header"):
-        mime_message(evil)
+    bad = {
+        "subject": {"subject": value},
+        "headers": {"headers": (("X-Danmarkskort-Extract", value),)},
+        "to": {"to": (Recipient("post@kk.example.invalid", value),)},
+    }[field]
+    with pytest.raises(ValueError, match=r"mail header .* contains a"):
+        mime_message(dataclasses.replace(d, **bad))
+
+
+def test_a_long_danish_name_is_cut_into_encoded_words_that_fit_a_line():
+    name = "Københavns Kommune, Socialforvaltningen – Borgerrådgiveren og Ældreområdet"
+    recipients = json.dumps(
+        {"recipients": {"101": [{"address": "post@kk.example.invalid", "name": name}]}}
+    ).encode()
+    mail, msg = mail_for(context(Source(recipients_json=recipients)), "101")
+    head = mail.raw.split(b"\r\n\r\n")[0].split(b"\r\n")
+    assert all(len(line) <= 78 for line in head)
+    to = [line for line in head if line.startswith(b"To:")]
+    assert to and to[0].count(b"=?utf-8?") == 1  # the name goes on in the next line
+    assert msg["To"].addresses[0].addr_spec == "post@kk.example.invalid"
+    # Python's parser keeps the fold between two encoded words as a space (mail clients
+    # join them, RFC 2047 § 6.2); the name is otherwise whole.
+    assert msg["To"].addresses[0].display_name.replace(" ", "") == name.replace(" ", "")
 
 
 def test_municipality_without_recipient():

@@ -498,3 +498,21 @@ def test_the_reading_guide_states_the_rule() -> None:
     assert "til hele procent, og et halvt rundes op (18,5 % bliver 19 %)" in guide
     assert "Ændringen fra året før er forskellen mellem de to viste procenter" in guide
     assert "»De 12 kommuner i udtrækket«" in guide
+
+
+def test_the_rounding_cache_keeps_equal_values_of_other_kinds_apart():
+    """round_half_up is cached by the value as written: -0.0 after 0.0, a float after the
+    int of the same value and True after 1 each get their own answer, as uncached."""
+    from decimal import Decimal, InvalidOperation
+
+    from danmarkskort.text import number, round_half_up
+
+    assert str(round_half_up(0.0, 1)) == "0.0"
+    assert str(round_half_up(-0.0, 1)) == "-0.0"
+    assert round_half_up(2**60, 0) == Decimal(2**60)
+    assert round_half_up(float(2**60), 0) == Decimal("1152921504606847000")
+    assert round_half_up(1, 0) == 1
+    with pytest.raises(InvalidOperation):
+        round_half_up(True, 0)  # type: ignore[arg-type]
+    assert number(-0.0) == "0" and number(-1234567) == "\u22121.234.567"
+    assert number(12.25, 1) == "12,3" and number(12.35, 1) == "12,4"

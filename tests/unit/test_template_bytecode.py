@@ -94,7 +94,33 @@ def test_reading_never_writes(site):
     assert not cache_dir.exists()  # a Lambda layer is read only: nothing is tried
 
 
-@pytest.mark.parametrize("damage", ["empty", "short", "other", "cut", "garbage"])
+def test_a_filter_handed_other_arguments_is_compiled_anew(site):
+    """Whether a filter is handed the context is compiled into the calls of a template."""
+    folder, cache_dir = site
+    (folder / "f.html").write_text("{{ 'a'|mark }}", encoding="utf-8")
+
+    def make(with_context: bool) -> Callable[[], jinja2.Environment]:
+        def plain(v: str) -> str:
+            return v + "!"
+
+        def with_ctx(ctx: object, v: str) -> str:
+            return v + "?"
+
+        mark = jinja2.pass_context(with_ctx) if with_context else plain
+
+        def build() -> jinja2.Environment:
+            env = factory(folder, cache_dir)()
+            env.filters["mark"] = mark
+            return env
+
+        return build
+
+    compile_bytecode([make(False)])
+    assert make(True)().get_template("f.html").render() == "a?"
+    assert make(False)().get_template("f.html").render() == "a!"
+
+
+@pytest.mark.parametrize("damage", ["empty", "short", "other", "cut", "garbage", "pickled"])
 def test_a_damaged_file_is_ignored(site, damage):
     folder, cache_dir = site
     make = factory(folder, cache_dir)
@@ -107,6 +133,7 @@ def test_a_damaged_file_is_ignored(site, damage):
             "other": b"not bytecode at all" * 10,
             "cut": whole[: len(whole) // 2],
             "garbage": magic + b"\x80\x04garbage" * 20,
+            "pickled": magic + b"cbuiltins\nint\n(I1\nI2\ntR.",  # unpickles to a TypeError
         }[damage]
     )
     assert make().get_template("side.html").render(xs=["x"]) == "\n  <li>x</li>\n"

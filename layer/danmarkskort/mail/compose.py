@@ -21,6 +21,7 @@ from functools import cache
 from typing import Any
 
 from danmarkskort import council_pdf
+from danmarkskort.config.fields import unsafe_character
 from danmarkskort.domain import comparison
 from danmarkskort.domain.areas import Mapping
 from danmarkskort.domain.beneficiaries import BeneficiaryTable
@@ -33,6 +34,7 @@ from danmarkskort.mail import attachments as att
 from danmarkskort.mail.recipients import (
     Recipient,
     RecipientBook,
+    address_header,
     check_address,
     check_header_text,
 )
@@ -222,11 +224,24 @@ class Draft:
     kommunekode: str
     kommune: str
     subject: str
-    recipients: tuple[str, ...]
-    headers: tuple[tuple[str, str], ...]  # every header, values checked and unencoded
+    sender: Recipient
+    to: tuple[Recipient, ...]
+    reply_to: Recipient | None
+    headers: tuple[tuple[str, str], ...]  # Message-ID and the X-Danmarkskort-* headers
     text: str
     html: str
     files: tuple[att.Attachment, ...]
+
+    @property
+    def recipients(self) -> tuple[str, ...]:
+        """The bare addresses, for SES's Destination."""
+        return tuple(r.address for r in self.to)
+
+    @property
+    def people(self) -> list[tuple[str, tuple[Recipient, ...]]]:
+        """From, To and (if any) Reply-To, each with its people."""
+        out = [("From", (self.sender,)), ("To", self.to)]
+        return [*out, ("Reply-To", (self.reply_to,))] if self.reply_to is not None else out
 
 
 def compose(ctx: Context, m: Municipality) -> ComposedMail | NoRecipient:
@@ -263,13 +278,7 @@ def draft(ctx: Context, m: Municipality) -> Draft | NoRecipient:
     text = env.get_template("body.txt.j2").render(view)
     html = env.get_template("body.html.j2").render(view)
 
-    headers = [
-        ("Subject", subject),
-        ("From", Recipient(ctx.sender.address, ctx.sender.display_name).header()),
-        ("To", ", ".join(r.header() for r in recipients)),
-    ]
-    if ctx.sender.reply_to:
-        headers.append(("Reply-To", Recipient(ctx.sender.reply_to).header()))
+    headers: list[tuple[str, str]] = []
     if ctx.invitation is None:
         headers.append(("Message-ID", _message_id(ctx.doc.extract_id, m.code, ctx.sender.address)))
     else:
@@ -282,7 +291,9 @@ def draft(ctx: Context, m: Municipality) -> Draft | NoRecipient:
         kommunekode=m.code,
         kommune=m.full_name,
         subject=subject,
-        recipients=tuple(r.address for r in recipients),
+        sender=Recipient(ctx.sender.address, ctx.sender.display_name),
+        to=tuple(recipients),
+        reply_to=Recipient(ctx.sender.reply_to) if ctx.sender.reply_to else None,
         headers=tuple(headers),
         text=text,
         html=html,
@@ -293,8 +304,9 @@ def draft(ctx: Context, m: Municipality) -> Draft | NoRecipient:
 # The legacy (compat32) classes of the stdlib email package, not EmailMessage: measured in
 # bench/notify.py's run, EmailMessage's header registry and content manager took two to three
 # times as long for the same 98 mails (README, "Design choices"). Every header value here is
-# already checked (plain ASCII addresses, no line breaks), so its parsing buys nothing; the
-# generator still refuses a value that would smuggle in a header of its own.
+# checked where it comes from (plain ASCII addresses, no line breaks), so its parsing buys
+# nothing; mime_message checks every value once more, since compat32 would write a line
+# break as it is.
 # CRLF line ends for SES and SMTP; no ">From " mangling (that is for mbox files), as the
 # SMTP policy of the modern API.
 _CRLF = compat32.clone(linesep="\r\n", mangle_from_=False)
@@ -308,7 +320,15 @@ _BOUNDARY = "=_danmarkskort_"
 def mime_message(d: Draft) -> bytes:
     """multipart/mixed: multipart/alternative (plain text, HTML), then the attachments, each
     base64 with its file name. Non-ASCII header text becomes RFC 2047 encoded words."""
+    values = [("Subject", d.subject), *d.headers]
+    values += [(name, v) for name, rs in d.people for r in rs for v in (r.name, r.address)]
+    for name, value in values:
+        if problem := unsafe_character(value):
+            raise ValueError(f"mail header {name}: {value!r} contains {problem}")
     msg = MIMEMultipart("mixed", boundary=_BOUNDARY + "mixed")
+    msg["Subject"] = d.subject
+    for name, rs in d.people:
+        msg[name] = address_header(name, rs)
     for name, value in d.headers:
         msg[name] = value
     body = MIMEMultipart("alternative", boundary=_BOUNDARY + "alternative")

@@ -7,8 +7,10 @@ break (a CR/LF in a header value is how header injection works).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from email.utils import formataddr
+from email.headerregistry import Address
+from email.policy import SMTP
 
 from danmarkskort.config.fields import address_problem, unsafe_character
 from danmarkskort.config.loader import load, parse
@@ -21,9 +23,16 @@ class Recipient:
     address: str
     name: str = ""
 
-    def header(self) -> str:
-        """'Dragør Kommune <post@dragoer.dk>', the name an RFC 2047 encoded word if need be."""
-        return formataddr((self.name, self.address), charset="utf-8")
+
+def address_header(field: str, people: Iterable[Recipient]) -> str:
+    """The folded value of From, To or Reply-To, for the compat32 generator that writes the
+    mail (it keeps the folds): folded by the modern email API, which cuts a long non-ASCII
+    display name into encoded words that each fit a line (RFC 2047) and quotes an ASCII one
+    where it must."""
+    addresses = [Address(display_name=r.name, addr_spec=r.address) for r in people]
+    name, header = SMTP.header_store_parse(field, addresses)
+    folded = SMTP.fold(name, header)  # 'To: …\r\n …\r\n'
+    return folded[len(field) + 2 :].rstrip("\r\n").replace("\r\n", "\n")
 
 
 class RecipientBook:
